@@ -1,0 +1,9 @@
+//! rso: statistical rejection sampling (RSO, Liu et al., ICLR 2024) over candidate dumps.
+//!
+//! Data flows one way: [`io`] reads rows and batches them -> [`sampler`] draws k samples per
+//! prompt (CPU reference or GPU) -> [`io`] writes samples or preference pairs.
+
+pub mod error;
+pub mod sampler;
+
+pub use error::{Error, Result};
