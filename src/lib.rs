@@ -7,3 +7,6 @@ pub mod error;
 pub mod sampler;
 
 pub use error::{Error, Result};
+pub mod io;
+pub mod pipeline;
+pub mod cli;

@@ -1,0 +1,170 @@
+//! Reads JSONL input in large blocks of whole lines, so memory stays bounded by the block
+//! size whatever the dump's size.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+
+/// Where rows come from: a file, or standard input (`-`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Input {
+    pub fn from_arg(arg: Option<&Path>) -> Self {
+        match arg {
+            None => Input::Stdin,
+            Some(p) if p.as_os_str() == "-" => Input::Stdin,
+            Some(p) => Input::File(p.to_path_buf()),
+        }
+    }
+
+    /// A name for messages.
+    pub fn name(&self) -> PathBuf {
+        match self {
+            Input::Stdin => PathBuf::from("<stdin>"),
+            Input::File(p) => p.clone(),
+        }
+    }
+
+    /// The input's size in bytes when known (for progress).
+    pub fn len(&self) -> Option<u64> {
+        match self {
+            Input::Stdin => None,
+            Input::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+        }
+    }
+
+    pub fn open(&self) -> Result<Box<dyn Read + Send>, Error> {
+        match self {
+            Input::Stdin => Ok(Box::new(io::stdin())),
+            Input::File(p) => Ok(Box::new(File::open(p).map_err(|e| Error::io(p, e))?)),
+        }
+    }
+}
+
+/// A block of whole lines.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    /// 1-based number of the block's first line in the input.
+    pub first_line: u64,
+    /// Byte offset of the block in the input.
+    pub offset: u64,
+    pub data: Vec<u8>,
+}
+
+impl Chunk {
+    /// The block's lines (without '\n' or a trailing '\r'), each with its 1-based number.
+    pub fn lines(&self) -> Vec<(u64, &[u8])> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut number = self.first_line;
+        for end in memchr::memchr_iter(b'\n', &self.data).chain(std::iter::once(self.data.len())) {
+            if end == self.data.len() && start == end {
+                break;
+            }
+            let mut line = &self.data[start..end];
+            if let Some(stripped) = line.strip_suffix(b"\r") {
+                line = stripped;
+            }
+            out.push((number, line));
+            number += 1;
+            start = end + 1;
+        }
+        out
+    }
+}
+
+/// Splits a byte stream into [`Chunk`]s of about `block_size` bytes, each ending at a line end.
+pub struct ChunkReader {
+    source: Box<dyn Read + Send>,
+    name: PathBuf,
+    block_size: usize,
+    carry: Vec<u8>,
+    next_line: u64,
+    offset: u64,
+    done: bool,
+}
+
+impl ChunkReader {
+    pub fn new(source: Box<dyn Read + Send>, name: PathBuf, block_size: usize) -> Self {
+        Self { source, name, block_size: block_size.max(1), carry: Vec::new(), next_line: 1, offset: 0, done: false }
+    }
+
+    /// The next block, or None at the end of the input.
+    pub fn next_chunk(&mut self) -> Result<Option<Chunk>, Error> {
+        if self.done && self.carry.is_empty() {
+            return Ok(None);
+        }
+        let mut data = std::mem::take(&mut self.carry);
+        // Read until the block holds at least one line end past block_size, or the input ends.
+        loop {
+            if data.len() >= self.block_size {
+                if let Some(end) = memchr::memrchr(b'\n', &data) {
+                    self.carry = data.split_off(end + 1);
+                    break;
+                }
+            }
+            if self.done {
+                break;
+            }
+            let want = self.block_size.max(data.len() / 2).max(64 * 1024);
+            let old = data.len();
+            data.resize(old + want, 0);
+            let got = read_some(&mut self.source, &mut data[old..]).map_err(|e| Error::io(&self.name, e))?;
+            data.truncate(old + got);
+            if got == 0 {
+                self.done = true;
+            }
+        }
+        if data.is_empty() {
+            return Ok(None);
+        }
+        let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
+        let chunk = Chunk { first_line: self.next_line, offset: self.offset, data };
+        self.next_line += lines + u64::from(!chunk.data.ends_with(b"\n"));
+        self.offset += chunk.data.len() as u64;
+        Ok(Some(chunk))
+    }
+}
+
+fn read_some(source: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match source.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(text: &str, block: usize) -> Vec<(u64, String)> {
+        let mut reader = ChunkReader::new(Box::new(io::Cursor::new(text.as_bytes().to_vec())), "t".into(), block);
+        let mut out = Vec::new();
+        while let Some(c) = reader.next_chunk().unwrap() {
+            for (n, l) in c.lines() {
+                out.push((n, String::from_utf8(l.to_vec()).unwrap()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn lines_are_numbered_across_blocks() {
+        let text = "a\nbb\r\n\nccc\nd";
+        let want: Vec<(u64, String)> =
+            vec![(1, "a".into()), (2, "bb".into()), (3, "".into()), (4, "ccc".into()), (5, "d".into())];
+        for block in [1, 2, 3, 5, 100] {
+            assert_eq!(chunks(text, block), want, "block {block}");
+        }
+        assert_eq!(chunks("x\ny\n", 1), vec![(1, "x".into()), (2, "y".into())]);
+        assert!(chunks("", 4).is_empty());
+    }
+}

@@ -1,0 +1,67 @@
+//! Where output goes: stdout, or a file written beside its destination and renamed into
+//! place only when the run succeeds, so a failed run leaves no partial file.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+
+pub enum Sink {
+    Stdout(BufWriter<io::Stdout>),
+    File { writer: BufWriter<File>, temp: tempfile::TempPath, path: PathBuf },
+}
+
+impl Sink {
+    /// `None` or `-` is stdout.
+    pub fn create(path: Option<&Path>) -> Result<Sink, Error> {
+        match path {
+            None => Ok(Sink::Stdout(BufWriter::with_capacity(1 << 20, io::stdout()))),
+            Some(p) if p.as_os_str() == "-" => Ok(Sink::Stdout(BufWriter::with_capacity(1 << 20, io::stdout()))),
+            Some(p) => {
+                let dir = match p.parent() {
+                    Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                    _ => PathBuf::from("."),
+                };
+                let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let file = tempfile::Builder::new()
+                    .prefix(&format!(".{name}."))
+                    .suffix(".partial")
+                    .tempfile_in(&dir)
+                    .map_err(|e| Error::io(&dir, e))?;
+                let (file, temp) = file.into_parts();
+                Ok(Sink::File { writer: BufWriter::with_capacity(1 << 20, file), temp, path: p.to_path_buf() })
+            }
+        }
+    }
+
+    fn name(&self) -> PathBuf {
+        match self {
+            Sink::Stdout(_) => PathBuf::from("<stdout>"),
+            Sink::File { path, .. } => path.clone(),
+        }
+    }
+
+    pub fn write_all(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let result = match self {
+            Sink::Stdout(w) => w.write_all(bytes),
+            Sink::File { writer, .. } => writer.write_all(bytes),
+        };
+        result.map_err(|e| Error::io(self.name(), e))
+    }
+
+    /// Flushes and, for a file, moves it into place. Dropping a sink without committing
+    /// deletes the temporary file.
+    pub fn commit(self) -> Result<(), Error> {
+        match self {
+            Sink::Stdout(mut w) => w.flush().map_err(|e| Error::io("<stdout>", e)),
+            Sink::File { writer, temp, path } => {
+                let file = writer.into_inner().map_err(|e| Error::io(&path, e.into_error()))?;
+                file.sync_all().map_err(|e| Error::io(&path, e))?;
+                drop(file);
+                temp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+                Ok(())
+            }
+        }
+    }
+}
