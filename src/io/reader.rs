@@ -113,10 +113,11 @@ impl ChunkReader {
                 break;
             }
             let want = self.block_size.max(data.len() / 2).max(64 * 1024);
-            let old = data.len();
-            data.resize(old + want, 0);
-            let got = read_some(&mut self.source, &mut data[old..]).map_err(|e| Error::io(&self.name, e))?;
-            data.truncate(old + got);
+            data.reserve(want);
+            let got = (&mut self.source)
+                .take(want as u64)
+                .read_to_end(&mut data)
+                .map_err(|e| Error::io(&self.name, e))?;
             if got == 0 {
                 self.done = true;
             }
@@ -129,15 +130,6 @@ impl ChunkReader {
         self.next_line += lines + u64::from(!chunk.data.ends_with(b"\n"));
         self.offset += chunk.data.len() as u64;
         Ok(Some(chunk))
-    }
-}
-
-fn read_some(source: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    loop {
-        match source.read(buf) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            other => return other,
-        }
     }
 }
 

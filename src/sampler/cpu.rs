@@ -30,19 +30,24 @@ pub fn accept_round(
     let mut taken = 0;
     let mut scanned = 0;
     let mut write = 0;
-    while scanned < alive.len() {
-        let index = alive[scanned];
-        scanned += 1;
-        let u = rng::uniform(stream_key, round, index);
-        if u < acceptance_probability(rewards[index as usize], max, beta) {
-            accepted.push(index);
-            taken += 1;
-            if taken == wanted {
-                break;
+    // Uniforms are drawn a block at a time (vectorised); those after the stop go unused.
+    let mut draws = [0f32; DRAW_BLOCK];
+    'scan: while scanned < alive.len() {
+        let block = (alive.len() - scanned).min(DRAW_BLOCK);
+        rng::uniforms(stream_key, round, &alive[scanned..scanned + block], &mut draws[..block]);
+        for &u in &draws[..block] {
+            let index = alive[scanned];
+            scanned += 1;
+            if u < acceptance_probability(rewards[index as usize], max, beta) {
+                accepted.push(index);
+                taken += 1;
+                if taken == wanted {
+                    break 'scan;
+                }
+            } else {
+                alive[write] = index;
+                write += 1;
             }
-        } else {
-            alive[write] = index;
-            write += 1;
         }
     }
     // Candidates after the stop were never scanned: they stay alive (unused afterwards).
@@ -50,6 +55,9 @@ pub fn accept_round(
     alive.truncate(write + (alive.len() - scanned));
     taken
 }
+
+/// Uniforms drawn per block in [`accept_round`].
+const DRAW_BLOCK: usize = 32;
 
 /// Samples one pool: min(k, N) indices in acceptance order. Returns the rounds used.
 pub fn sample_pool(

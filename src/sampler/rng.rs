@@ -10,20 +10,30 @@ const ROTATIONS: [u32; 8] = [13, 15, 26, 6, 17, 29, 16, 24];
 const KEY_PARITY: u32 = 0x1BD1_1BDA;
 
 /// Threefry-2x32-20: encrypts `counter` under `key`. Word 0 is the low word of each pair.
+#[inline(always)]
 pub fn threefry2x32(key: [u32; 2], counter: [u32; 2]) -> [u32; 2] {
     let ks = [key[0], key[1], KEY_PARITY ^ key[0] ^ key[1]];
     let mut x0 = counter[0].wrapping_add(ks[0]);
     let mut x1 = counter[1].wrapping_add(ks[1]);
-    for round in 0..20usize {
-        x0 = x0.wrapping_add(x1);
-        x1 = x1.rotate_left(ROTATIONS[round % 8]) ^ x0;
-        if round % 4 == 3 {
-            // Key injection after every fourth round.
-            let s = round / 4 + 1;
-            x0 = x0.wrapping_add(ks[s % 3]);
-            x1 = x1.wrapping_add(ks[(s + 1) % 3]).wrapping_add(s as u32);
-        }
+    // Written out so that the 20 rounds unroll and batches of draws vectorise.
+    macro_rules! mix {
+        ($r:expr) => {
+            x0 = x0.wrapping_add(x1);
+            x1 = x1.rotate_left($r) ^ x0;
+        };
     }
+    macro_rules! inject {
+        ($s:expr) => {
+            x0 = x0.wrapping_add(ks[$s % 3]);
+            x1 = x1.wrapping_add(ks[($s + 1) % 3]).wrapping_add($s);
+        };
+    }
+    let r = ROTATIONS;
+    mix!(r[0]); mix!(r[1]); mix!(r[2]); mix!(r[3]); inject!(1);
+    mix!(r[4]); mix!(r[5]); mix!(r[6]); mix!(r[7]); inject!(2);
+    mix!(r[0]); mix!(r[1]); mix!(r[2]); mix!(r[3]); inject!(3);
+    mix!(r[4]); mix!(r[5]); mix!(r[6]); mix!(r[7]); inject!(4);
+    mix!(r[0]); mix!(r[1]); mix!(r[2]); mix!(r[3]); inject!(5);
     [x0, x1]
 }
 
@@ -71,6 +81,15 @@ pub const TWO_POW_MINUS_24: f32 = 1.0 / 16_777_216.0;
 pub fn uniform(stream_key: [u32; 2], round: u32, index: u32) -> f32 {
     let word = threefry2x32(stream_key, [index, round])[0];
     (word >> 8) as f32 * TWO_POW_MINUS_24
+}
+
+/// uniform(round, i) for each index of `indices` into `out` (same length); one loop the
+/// compiler can vectorise.
+#[inline]
+pub fn uniforms(stream_key: [u32; 2], round: u32, indices: &[u32], out: &mut [f32]) {
+    for (u, &index) in out.iter_mut().zip(indices) {
+        *u = uniform(stream_key, round, index);
+    }
 }
 
 #[cfg(test)]
