@@ -10,3 +10,4 @@ pub use error::{Error, Result};
 pub mod io;
 pub mod pipeline;
 pub mod cli;
+pub mod bench;

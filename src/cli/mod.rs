@@ -1,6 +1,7 @@
 //! The `rso` command line: one module per subcommand, each a thin layer over the library.
 
 pub mod backend;
+pub mod bench;
 pub mod sample;
 
 use clap::{Parser, Subcommand};
@@ -26,12 +27,15 @@ pub struct Cli {
 pub enum Command {
     /// Draw k samples per prompt from a JSONL candidate dump.
     Sample(sample::SampleArgs),
+    /// Measure the sampler (CPU vs GPU) and the I/O path on this machine.
+    Bench(bench::BenchArgs),
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Sample(args) => sample::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }
 

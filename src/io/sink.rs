@@ -9,6 +9,8 @@ use crate::error::Error;
 
 pub enum Sink {
     Stdout(BufWriter<io::Stdout>),
+    /// A path that is not a regular file (`/dev/null`, a named pipe): written directly.
+    Device { writer: BufWriter<File>, path: PathBuf },
     File { writer: BufWriter<File>, temp: tempfile::TempPath, path: PathBuf },
 }
 
@@ -18,6 +20,10 @@ impl Sink {
         match path {
             None => Ok(Sink::Stdout(BufWriter::with_capacity(1 << 20, io::stdout()))),
             Some(p) if p.as_os_str() == "-" => Ok(Sink::Stdout(BufWriter::with_capacity(1 << 20, io::stdout()))),
+            Some(p) if p.exists() && !p.is_file() => {
+                let file = std::fs::OpenOptions::new().write(true).open(p).map_err(|e| Error::io(p, e))?;
+                Ok(Sink::Device { writer: BufWriter::with_capacity(1 << 20, file), path: p.to_path_buf() })
+            }
             Some(p) => {
                 let dir = match p.parent() {
                     Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -38,14 +44,14 @@ impl Sink {
     fn name(&self) -> PathBuf {
         match self {
             Sink::Stdout(_) => PathBuf::from("<stdout>"),
-            Sink::File { path, .. } => path.clone(),
+            Sink::File { path, .. } | Sink::Device { path, .. } => path.clone(),
         }
     }
 
     pub fn write_all(&mut self, bytes: &[u8]) -> Result<(), Error> {
         let result = match self {
             Sink::Stdout(w) => w.write_all(bytes),
-            Sink::File { writer, .. } => writer.write_all(bytes),
+            Sink::File { writer, .. } | Sink::Device { writer, .. } => writer.write_all(bytes),
         };
         result.map_err(|e| Error::io(self.name(), e))
     }
@@ -55,6 +61,7 @@ impl Sink {
     pub fn commit(self) -> Result<(), Error> {
         match self {
             Sink::Stdout(mut w) => w.flush().map_err(|e| Error::io("<stdout>", e)),
+            Sink::Device { mut writer, path } => writer.flush().map_err(|e| Error::io(path, e)),
             Sink::File { writer, temp, path } => {
                 let file = writer.into_inner().map_err(|e| Error::io(&path, e.into_error()))?;
                 file.sync_all().map_err(|e| Error::io(&path, e))?;

@@ -1,0 +1,89 @@
+//! Measurements behind `rso bench` and the criterion suites: the sampler on synthetic
+//! in-memory batches, and the I/O path against the floors of reading and of validating
+//! the JSON alone.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde::de::IgnoredAny;
+
+use crate::error::Error;
+use crate::io::reader::{ChunkReader, Input};
+use crate::sampler::{rng, Batch, SampleParams, Sampler};
+
+/// A synthetic batch: `prompts` pools of `candidates` Gaussian-ish rewards, keys from the
+/// prompt ordinal. Deterministic for a given `seed`.
+pub fn synthetic_batch(prompts: usize, candidates: usize, seed: u64) -> Batch {
+    let mut batch = Batch::new();
+    batch.rewards.reserve(prompts * candidates);
+    for p in 0..prompts {
+        let key = rng::prompt_stream_key(seed, p as u64);
+        batch.push(
+            (0..candidates as u32).map(|i| {
+                // Sum of uniforms: a cheap bell shape, reproducible everywhere.
+                let a = rng::uniform(key, u32::MAX, i);
+                let b = rng::uniform(key, u32::MAX - 1, i);
+                let c = rng::uniform(key, u32::MAX - 2, i);
+                (a + b + c - 1.5) * 2.0
+            }),
+            key,
+        );
+    }
+    batch
+}
+
+/// Best wall time of `repeats` runs of `f` (after one warm-up run).
+pub fn best_time<T>(repeats: usize, mut f: impl FnMut() -> Result<T, Error>) -> Result<(Duration, T), Error> {
+    let mut result = f()?;
+    let mut best = Duration::MAX;
+    for _ in 0..repeats.max(1) {
+        let started = Instant::now();
+        result = f()?;
+        best = best.min(started.elapsed());
+    }
+    Ok((best, result))
+}
+
+/// Candidates per second of `sampler` on `batch`.
+pub fn sampler_throughput(sampler: &dyn Sampler, batch: &Batch, params: &SampleParams, repeats: usize) -> Result<f64, Error> {
+    let (time, _) = best_time(repeats, || sampler.sample(batch, params))?;
+    Ok(batch.num_candidates() as f64 / time.as_secs_f64())
+}
+
+/// The floor of reading: every byte of the file in blocks, nothing else. Returns bytes read.
+pub fn read_floor(path: &Path, block_size: usize) -> Result<u64, Error> {
+    let input = Input::File(path.to_path_buf());
+    let mut reader = ChunkReader::new(input.open()?, input.name(), block_size);
+    let mut bytes = 0;
+    while let Some(chunk) = reader.next_chunk()? {
+        bytes += chunk.data.len() as u64;
+    }
+    Ok(bytes)
+}
+
+/// The floor of parsing: read every line and validate it as JSON (UTF-8 included), on
+/// all cores, nothing else. Returns the number of rows.
+pub fn parse_floor(path: &Path, block_size: usize) -> Result<u64, Error> {
+    let input = Input::File(path.to_path_buf());
+    let mut reader = ChunkReader::new(input.open()?, input.name(), block_size);
+    let mut rows = 0;
+    while let Some(chunk) = reader.next_chunk()? {
+        let lines = chunk.lines();
+        let valid: Result<u64, Error> = lines
+            .par_iter()
+            .with_min_len(64)
+            .map(|&(line, text)| {
+                if text.iter().all(u8::is_ascii_whitespace) {
+                    return Ok(0);
+                }
+                let text = std::str::from_utf8(text).map_err(|e| Error::Json { line, message: e.to_string() })?;
+                serde_json::from_str::<IgnoredAny>(text)
+                    .map(|_| 1)
+                    .map_err(|e| Error::Json { line, message: e.to_string() })
+            })
+            .sum();
+        rows += valid?;
+    }
+    Ok(rows)
+}

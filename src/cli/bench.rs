@@ -1,0 +1,134 @@
+//! `rso bench`: the sampler's speed on this machine (CPU one thread, CPU all threads, GPU),
+//! and with `--input`, the whole `rso sample` run against the floors of reading and parsing.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::backend::{make_sampler, Backend};
+use crate::bench::{best_time, parse_floor, read_floor, sampler_throughput, synthetic_batch};
+use crate::error::Error;
+use crate::io::reader::Input;
+use crate::pipeline::{run_sample, OnShort, SampleJob};
+use crate::sampler::cpu::CpuSampler;
+use crate::sampler::{SampleParams, Sampler};
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  rso bench\n  rso bench --prompts 1000000 --candidates 64\n  rso bench --input dump.jsonl --skip-sampler")]
+pub struct BenchArgs {
+    /// Batch sizes (prompts) of the sampler comparison, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = vec![1_000usize, 10_000, 100_000])]
+    pub prompts: Vec<usize>,
+    /// Candidates per prompt in the synthetic batches.
+    #[arg(long, default_value_t = 64)]
+    pub candidates: usize,
+    /// Samples per prompt (k).
+    #[arg(short = 'k', long = "num-samples", default_value_t = 8)]
+    pub num_samples: u32,
+    #[arg(long, default_value = "0.5", value_parser = super::parse_beta)]
+    pub beta: f32,
+    /// Timed runs per measurement (the best is kept).
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
+    /// Leave out the GPU column.
+    #[arg(long)]
+    pub no_gpu: bool,
+    /// Also time the I/O path on this dump: read floor, parse floor, `rso sample` (CPU).
+    #[arg(long)]
+    pub input: Vec<PathBuf>,
+    /// Only the I/O table.
+    #[arg(long)]
+    pub skip_sampler: bool,
+}
+
+pub fn run(args: BenchArgs) -> Result<(), Error> {
+    let params = SampleParams::new(args.num_samples, args.beta)?;
+    if !args.skip_sampler {
+        sampler_table(&args, &params)?;
+    }
+    if !args.input.is_empty() {
+        io_table(&args, &params)?;
+    }
+    Ok(())
+}
+
+fn sampler_table(args: &BenchArgs, params: &SampleParams) -> Result<(), Error> {
+    let threads = rayon::current_num_threads();
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .map_err(|e| Error::Argument(e.to_string()))?;
+    let cpu = CpuSampler::new();
+    let gpu: Option<Box<dyn Sampler>> = if args.no_gpu {
+        None
+    } else {
+        match make_sampler(Backend::Gpu) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                println!("gpu: unavailable ({e})");
+                None
+            }
+        }
+    };
+    if let Some(g) = &gpu {
+        println!("gpu: {}", g.describe());
+    }
+    println!("cpu: {threads} threads; k = {}, beta = {}; candidates per second (best of {})\n", params.num_samples, params.beta, args.repeats);
+    println!("| batch | cpu 1 thread | cpu {threads} threads | gpu | gpu / cpu {threads} threads |");
+    println!("|---|---|---|---|---|");
+    for &prompts in &args.prompts {
+        let batch = synthetic_batch(prompts, args.candidates, 0);
+        let single = one_thread.install(|| sampler_throughput(&cpu, &batch, params, args.repeats))?;
+        let all = sampler_throughput(&cpu, &batch, params, args.repeats)?;
+        let (gpu_rate, ratio) = match &gpu {
+            Some(g) => {
+                let rate = sampler_throughput(g.as_ref(), &batch, params, args.repeats)?;
+                (rate_text(rate), format!("{:.1}x", rate / all))
+            }
+            None => ("-".into(), "-".into()),
+        };
+        println!(
+            "| {prompts} x {} | {} | {} | {gpu_rate} | {ratio} |",
+            args.candidates,
+            rate_text(single),
+            rate_text(all)
+        );
+    }
+    Ok(())
+}
+
+fn io_table(args: &BenchArgs, params: &SampleParams) -> Result<(), Error> {
+    println!("\n| dump | size | read floor | parse floor | rso sample (cpu) | sample / parse floor |");
+    println!("|---|---|---|---|---|---|");
+    for path in &args.input {
+        let block = 8 << 20;
+        let (read, bytes) = best_time(args.repeats, || read_floor(path, block))?;
+        let (parse, _) = best_time(args.repeats, || parse_floor(path, block))?;
+        let mut job = SampleJob::new(Input::File(path.clone()), *params);
+        job.output = Some(PathBuf::from("/dev/null"));
+        job.on_short = OnShort::All;
+        let (sample, _) = best_time(args.repeats, || run_sample(&job, &CpuSampler::new()))?;
+        let mb = bytes as f64 / 1e6;
+        println!(
+            "| {} | {:.1} MB | {:.3} s ({:.0} MB/s) | {:.3} s ({:.0} MB/s) | {:.3} s ({:.0} MB/s) | {:.2} |",
+            path.display(),
+            mb,
+            read.as_secs_f64(),
+            mb / read.as_secs_f64(),
+            parse.as_secs_f64(),
+            mb / parse.as_secs_f64(),
+            sample.as_secs_f64(),
+            mb / sample.as_secs_f64(),
+            sample.as_secs_f64() / parse.as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+fn rate_text(rate: f64) -> String {
+    if rate >= 1e9 {
+        format!("{:.2} G/s", rate / 1e9)
+    } else {
+        format!("{:.1} M/s", rate / 1e6)
+    }
+}
