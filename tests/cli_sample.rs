@@ -307,3 +307,25 @@ fn help_explains_the_command() {
         assert!(help.contains(word), "{word} missing from --help");
     }
 }
+
+#[test]
+fn compressed_inputs_give_the_same_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dump(200);
+    let plain = dir.path().join("d.jsonl");
+    std::fs::write(&plain, &text).unwrap();
+    let gz = dir.path().join("d.jsonl.gz");
+    let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
+    encoder.write_all(text.as_bytes()).unwrap();
+    encoder.finish().unwrap();
+    let zst = dir.path().join("d.jsonl.zst");
+    std::fs::write(&zst, zstd::encode_all(text.as_bytes(), 1).unwrap()).unwrap();
+    let want = ok(&["sample", plain.to_str().unwrap(), "-q"], b"");
+    assert_eq!(ok(&["sample", gz.to_str().unwrap(), "-q"], b""), want);
+    assert_eq!(ok(&["sample", zst.to_str().unwrap(), "-q"], b""), want);
+    // A truncated archive is an error, not a short output.
+    let bytes = std::fs::read(&gz).unwrap();
+    std::fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
+    let run = rso(&["sample", gz.to_str().unwrap(), "-q"], b"");
+    assert_ne!(run.status.code(), Some(0));
+}

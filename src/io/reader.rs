@@ -39,10 +39,84 @@ impl Input {
         }
     }
 
+    /// Opens the input; a `.gz` or `.zst` file is decompressed on a thread of its own.
     pub fn open(&self) -> Result<Box<dyn Read + Send>, Error> {
         match self {
             Input::Stdin => Ok(Box::new(io::stdin())),
-            Input::File(p) => Ok(Box::new(File::open(p).map_err(|e| Error::io(p, e))?)),
+            Input::File(p) => {
+                let file = File::open(p).map_err(|e| Error::io(p, e))?;
+                match Compression::of(p) {
+                    Compression::None => Ok(Box::new(file)),
+                    Compression::Gzip => Ok(Box::new(ThreadedReader::spawn(flate2::read::MultiGzDecoder::new(
+                        io::BufReader::with_capacity(1 << 20, file),
+                    )))),
+                    Compression::Zstd => {
+                        let decoder = zstd::stream::read::Decoder::new(file).map_err(|e| Error::io(p, e))?;
+                        Ok(Box::new(ThreadedReader::spawn(decoder)))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Compression of an input file, by extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    pub fn of(path: &Path) -> Self {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("gz") => Compression::Gzip,
+            Some("zst") | Some("zstd") => Compression::Zstd,
+            _ => Compression::None,
+        }
+    }
+}
+
+/// Runs a reader (a decompressor) on its own thread, handing its output over in blocks.
+pub struct ThreadedReader {
+    blocks: crossbeam_channel::Receiver<io::Result<Vec<u8>>>,
+    current: io::Cursor<Vec<u8>>,
+}
+
+impl ThreadedReader {
+    pub fn spawn(mut source: impl Read + Send + 'static) -> Self {
+        let (tx, rx) = crossbeam_channel::bounded(4);
+        std::thread::spawn(move || loop {
+            let mut block = Vec::with_capacity(1 << 20);
+            match (&mut source).take(1 << 20).read_to_end(&mut block) {
+                Ok(0) => return,
+                Ok(_) => {
+                    if tx.send(Ok(block)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        });
+        Self { blocks: rx, current: io::Cursor::new(Vec::new()) }
+    }
+}
+
+impl Read for ThreadedReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let n = self.current.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            match self.blocks.recv() {
+                Ok(block) => self.current = io::Cursor::new(block?),
+                Err(_) => return Ok(0),
+            }
         }
     }
 }

@@ -30,9 +30,16 @@ impl Sink {
                     _ => PathBuf::from("."),
                 };
                 let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let file = tempfile::Builder::new()
-                    .prefix(&format!(".{name}."))
-                    .suffix(".partial")
+                let mut builder = tempfile::Builder::new();
+                builder.prefix(&format!(".{name}.")).suffix(".partial");
+                // A new file gets the usual 0666 & !umask; a replaced one keeps its mode.
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    let mode = std::fs::metadata(p).map(|m| m.permissions().mode()).unwrap_or(0o666);
+                    builder.permissions(std::fs::Permissions::from_mode(mode));
+                }
+                let file = builder
                     .tempfile_in(&dir)
                     .map_err(|e| Error::io(&dir, e))?;
                 let (file, temp) = file.into_parts();
