@@ -30,8 +30,9 @@ impl Sink {
                     _ => PathBuf::from("."),
                 };
                 let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let prefix = format!(".{name}.");
                 let mut builder = tempfile::Builder::new();
-                builder.prefix(&format!(".{name}.")).suffix(".partial");
+                builder.prefix(&prefix).suffix(".partial");
                 // A new file gets the usual 0666 & !umask; a replaced one keeps its mode.
                 #[cfg(unix)]
                 {
