@@ -87,3 +87,34 @@ pub fn parse_floor(path: &Path, block_size: usize) -> Result<u64, Error> {
     }
     Ok(rows)
 }
+
+/// A synthetic wide JSONL dump like `gen_dump.py`'s: `prompts` rows with ids, `candidates`
+/// responses each of about `text_len` characters (unicode and escapes included).
+pub fn synthetic_dump(prompts: usize, candidates: usize, text_len: usize) -> String {
+    const WORDS: [&str; 12] =
+        ["the", "model", "answer", "reward", "ünïcødé", "你好", "\"quoted\"", "back\\slash", "tab\t", "newline\n", "🎲", "policy"];
+    let mut out = String::new();
+    for p in 0..prompts {
+        let key = rng::prompt_stream_key(1, p as u64);
+        let responses: Vec<String> = (0..candidates as u32)
+            .map(|i| {
+                let mut text = format!("r{i} ");
+                let mut w = 0;
+                while text.len() < text_len {
+                    text += WORDS[(rng::threefry2x32(key, [i, w])[0] % WORDS.len() as u32) as usize];
+                    text.push(' ');
+                    w += 1;
+                }
+                text
+            })
+            .collect();
+        let rewards: Vec<f64> = (0..candidates as u32)
+            .map(|i| ((rng::uniform(key, 7, i) as f64 - 0.5) * 4e6).round() / 1e6)
+            .collect();
+        let row = serde_json::json!({"id": format!("p{p:08}"), "prompt": format!("Prompt {p}"),
+            "responses": responses, "rewards": rewards});
+        out += &row.to_string();
+        out.push('\n');
+    }
+    out
+}
