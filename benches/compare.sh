@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Whole-run comparison of `rso sample` with the Python peers (the paper's snippet and an
+# orjson + numpy vectorised version) on dumps made by gen_dump.py, plus the parse floor.
+# Prints a markdown table: wall time (best of 3), peak RSS, and ratios measured in one run.
+#
+#   bash benches/compare.sh [BENCH_DIR]      (BENCH_DIR holds gen_dump.py and the peers;
+#                                             default ../shared/bench; needs numpy, orjson)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bench_dir="${1:-../shared/bench}"
+work="${TMPDIR:-/tmp}/rso-compare"
+mkdir -p "$work"
+cargo build --release -q
+rso="$PWD/target/release/rso"
+
+best_of_3() { # prints "seconds maxrss_kb" of the fastest of three runs of the command "$@"
+    python3 - "$@" <<'PY'
+import resource, subprocess, sys, time
+best = None
+for _ in range(3):
+    started = time.perf_counter()
+    subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
+    elapsed = time.perf_counter() - started
+    best = elapsed if best is None else min(best, elapsed)
+print(f"{best:.4f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
+PY
+}
+
+dump() { # name, gen_dump args...
+    local name=$1; shift
+    [ -s "$work/$name.jsonl" ] || python3 "$bench_dir/gen_dump.py" "$@" >"$work/$name.jsonl"
+    echo "$work/$name.jsonl"
+}
+
+echo "| dump | size | rso | seed snippet | numpy peer | parse floor | rso vs seed | rso vs numpy | rso / parse floor | rso peak RSS |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for spec in "rewards:--prompts 10000 --candidates 64" "text:--prompts 2000 --candidates 64 --text-len 500"; do
+    name=${spec%%:*}; args=${spec#*:}
+    # shellcheck disable=SC2086
+    file=$(dump "$name" $args)
+    size=$(du -m "$file" | cut -f1)
+    read -r t_rso rss_rso < <(best_of_3 "$rso" sample "$file" -q -o /dev/null --backend cpu)
+    read -r t_seed _ < <(best_of_3 sh -c "python3 '$bench_dir/seed_baseline.py' 8 0.5 < '$file'")
+    read -r t_np _ < <(best_of_3 sh -c "python3 '$bench_dir/numpy_baseline.py' 8 0.5 < '$file'")
+    floor=$("$rso" bench --skip-sampler --no-gpu --repeats 3 --input "$file" | awk -F'|' '/jsonl/ {print $5}' | awk '{print $1}')
+    printf "| %s (%s) | %s MB | %.3f s | %.3f s | %.3f s | %.3f s | %.1fx | %.1fx | %.2f | %d MB |\n" \
+        "$name" "$args" "$size" "$t_rso" "$t_seed" "$t_np" "$floor" \
+        "$(echo "$t_seed / $t_rso" | bc -l)" "$(echo "$t_np / $t_rso" | bc -l)" \
+        "$(echo "$t_rso / $floor" | bc -l)" "$((rss_rso / 1024))"
+done
