@@ -5,6 +5,7 @@
 //! ([`gpu`]) must produce the same indices (SPEC.md section 2).
 
 pub mod cpu;
+pub mod gpu;
 pub mod rng;
 
 use crate::error::Error;
