@@ -132,3 +132,98 @@ fn cross_check_ragged_small_pools() {
     }
     cross_check("ragged 1..200", &batch, &SampleParams::new(8, 0.5).unwrap());
 }
+
+#[test]
+fn cross_check_one_huge_pool_among_small_ones() {
+    gpu_or_skip!();
+    let mut lcg = Lcg(11);
+    let mut batch = Batch::new();
+    for p in 0..40u64 {
+        let n = match p {
+            3 => 1_000_000,
+            17 => 5_000, // large but only five blocks
+            29 => 1_025, // just past one workgroup
+            _ => 1 + lcg.below(1024) as usize,
+        };
+        let rewards: Vec<f32> = (0..n).map(|_| lcg.normal()).collect();
+        batch.push(rewards, rng::prompt_stream_key(3, p));
+    }
+    for (k, beta) in [(8, 0.5), (64, 0.05), (3, 0.0), (5, f32::INFINITY)] {
+        cross_check(&format!("huge pool k={k} beta={beta}"), &batch, &SampleParams::new(k, beta).unwrap());
+    }
+}
+
+#[test]
+fn cross_check_more_pools_than_one_grid_dimension() {
+    gpu_or_skip!();
+    let mut lcg = Lcg(13);
+    let mut batch = Batch::new();
+    for p in 0..70_000u64 {
+        let n = 4 + lcg.below(5) as usize;
+        let rewards: Vec<f32> = (0..n).map(|_| lcg.normal()).collect();
+        batch.push(rewards, rng::prompt_stream_key(9, p));
+    }
+    cross_check("70,000 pools", &batch, &SampleParams::new(3, 0.5).unwrap());
+}
+
+#[test]
+fn cross_check_extreme_rewards_and_limits_of_beta() {
+    gpu_or_skip!();
+    let mut lcg = Lcg(17);
+    let mut batch = Batch::new();
+    for p in 0..3_000u64 {
+        let n = 1 + lcg.below(if p % 100 == 0 { 3000 } else { 40 }) as usize;
+        let rewards: Vec<f32> = (0..n)
+            .map(|_| {
+                // Magnitudes 1e-30..1e30, both signs, with repeated values for ties.
+                let mag = 10f32.powf(lcg.unit() * 60.0 - 30.0);
+                let sign = if lcg.below(2) == 0 { 1.0 } else { -1.0 };
+                if lcg.below(8) == 0 { 1.0 } else { sign * mag }
+            })
+            .collect();
+        batch.push(rewards, rng::prompt_stream_key(1, p));
+    }
+    for (k, beta) in [
+        (8, 0.5),
+        (8, 0.0),
+        (8, f32::INFINITY),
+        (64, 1e-20),
+        (64, 1e25),
+        (50, 3.0), // k > N for most pools: every candidate
+    ] {
+        cross_check(&format!("extreme k={k} beta={beta}"), &batch, &SampleParams::new(k, beta).unwrap());
+    }
+}
+
+#[test]
+fn sub_batches_give_the_same_result_as_one_batch() {
+    gpu_or_skip!();
+    let mut lcg = Lcg(19);
+    let mut batch = Batch::new();
+    for p in 0..500u64 {
+        let n = if p % 50 == 7 { 2000 + lcg.below(3000) as usize } else { lcg.below(300) as usize };
+        let rewards: Vec<f32> = (0..n).map(|_| lcg.normal()).collect();
+        batch.push(rewards, rng::prompt_stream_key(2, p));
+    }
+    let params = SampleParams::new(8, 0.5).unwrap();
+    let whole = cross_check("one binding", &batch, &params);
+    // 32 KiB bindings: sub-batches of at most 8192 candidates.
+    let split = GpuSampler::new(false).unwrap().with_max_binding_bytes(32 << 10);
+    assert_eq!(split.sample(&batch, &params).unwrap(), whole);
+    // A pool larger than one binding is an error, not a panic.
+    let tiny = GpuSampler::new(false).unwrap().with_max_binding_bytes(4096);
+    let err = tiny.sample(&batch, &params).unwrap_err();
+    assert!(err.to_string().contains("candidates"), "{err}");
+}
+
+#[test]
+fn empty_batch_and_empty_pools() {
+    let gpu = gpu_or_skip!();
+    let params = SampleParams::new(4, 0.5).unwrap();
+    assert_eq!(gpu.sample(&Batch::new(), &params).unwrap(), CpuSampler::new().sample(&Batch::new(), &params).unwrap());
+    let mut batch = Batch::new();
+    batch.push([], [1, 2]);
+    batch.push([0.5], [3, 4]);
+    batch.push([], [5, 6]);
+    assert_eq!(gpu.sample(&batch, &params).unwrap(), CpuSampler::new().sample(&batch, &params).unwrap());
+}
