@@ -227,3 +227,49 @@ fn empty_batch_and_empty_pools() {
     batch.push([], [5, 6]);
     assert_eq!(gpu.sample(&batch, &params).unwrap(), CpuSampler::new().sample(&batch, &params).unwrap());
 }
+
+/// Samples `copies` copies of `rewards` (different prompt keys) on the GPU and tests the
+/// output sequences against the exact distribution.
+fn distribution_fits(name: &str, rewards: &[f32], k: u32, beta: f32, copies: u64) {
+    let gpu = gpu().unwrap();
+    let expected = common::exact::exact_distribution(rewards, k as usize, beta);
+    let total = common::exact::total_probability(&expected);
+    assert!((total - 1.0).abs() < 1e-9, "{name}: probabilities sum to {total}");
+    let mut batch = Batch::new();
+    for c in 0..copies {
+        batch.push(rewards.iter().copied(), rng::prompt_stream_key(0xd15c, c));
+    }
+    let sel = gpu.sample(&batch, &SampleParams::new(k, beta).unwrap()).unwrap();
+    let mut observed = std::collections::HashMap::new();
+    for p in 0..sel.len() {
+        *observed.entry(sel.of(p).to_vec()).or_insert(0u64) += 1;
+    }
+    let fit = common::exact::chi_square(&expected, &observed, copies);
+    eprintln!(
+        "{name}: {} outcomes, chi2 {:.2} on {} df (critical {:.2})",
+        expected.len(),
+        fit.statistic,
+        fit.df,
+        fit.critical
+    );
+    assert!(fit.passes(), "{name}: {fit:?}");
+}
+
+#[test]
+fn gpu_output_distribution_matches_exact_enumeration() {
+    gpu_or_skip!();
+    distribution_fits("ties at the max", &[1.0, 0.6, 1.0, 0.8, 0.0], 3, 0.5, 20_000);
+    distribution_fits("ties after the first round", &[1.0, 0.7, 0.7, 0.2], 3, 0.3, 20_000);
+    distribution_fits("duplicates", &[0.5, 0.3, 0.3, 0.3, 0.1], 3, 0.2, 20_000);
+    distribution_fits("tiny beta", &[1.0, 0.999, 0.5, 0.998], 2, 0.001, 20_000);
+    distribution_fits("huge beta", &[5.0, -5.0, 0.0, 2.0, 1.0], 3, 100.0, 20_000);
+    distribution_fits("k close to N", &[0.1, 0.9, 0.5, 0.4, 0.2, 0.7], 5, 0.3, 20_000);
+    distribution_fits("k above N", &[0.2, 0.1, 0.15], 4, 0.05, 20_000);
+    // A large pool (blocked path): a few live candidates spread over two blocks, the rest
+    // with acceptance probability exactly 0 until they are needed (they never are, k = 3).
+    let mut large = vec![-1000.0f32; 1030];
+    for (i, r) in [(0, 0.2), (500, 0.5), (1023, 0.45), (1024, 0.1), (1029, 0.48)] {
+        large[i] = r;
+    }
+    distribution_fits("large pool", &large, 3, 0.25, 4_000);
+}
