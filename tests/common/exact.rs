@@ -95,31 +95,29 @@ pub fn critical_value(df: usize, z: f64) -> f64 {
 }
 
 /// Tests `observed` counts (of `n` draws) against `expected` probabilities. Outcomes with an
-/// expected count under 5 are pooled into one category.
+/// expected count under 5 are pooled into one category, which takes the next smallest
+/// outcomes until its own expected count reaches 5.
 pub fn chi_square(expected: &HashMap<Vec<u32>, f64>, observed: &HashMap<Vec<u32>, u64>, n: u64) -> ChiSquare {
     let impossible = observed.iter().filter(|(s, _)| !expected.contains_key(*s)).map(|(_, c)| c).sum();
     let nf = n as f64;
-    let mut statistic = 0.0;
-    let mut categories = 0;
+    let mut cells: Vec<(f64, f64)> = expected
+        .iter()
+        .map(|(seq, &p)| (p * nf, *observed.get(seq).unwrap_or(&0) as f64))
+        .collect();
+    cells.sort_by(|x, y| x.0.total_cmp(&y.0));
     let (mut pooled_e, mut pooled_o) = (0.0, 0.0);
-    for (seq, &p) in expected {
-        let e = p * nf;
-        let o = *observed.get(seq).unwrap_or(&0) as f64;
-        if e >= 5.0 {
-            statistic += (o - e) * (o - e) / e;
-            categories += 1;
-        } else {
-            pooled_e += e;
-            pooled_o += o;
-        }
+    let mut first_kept = 0;
+    while first_kept < cells.len() && (cells[first_kept].0 < 5.0 || (pooled_e > 0.0 && pooled_e < 5.0)) {
+        pooled_e += cells[first_kept].0;
+        pooled_o += cells[first_kept].1;
+        first_kept += 1;
     }
+    let mut kept: Vec<(f64, f64)> = cells[first_kept..].to_vec();
     if pooled_e > 0.0 {
-        if pooled_e >= 1.0 || pooled_o > 0.0 {
-            statistic += (pooled_o - pooled_e) * (pooled_o - pooled_e) / pooled_e.max(1.0);
-            categories += 1;
-        }
+        kept.push((pooled_e, pooled_o));
     }
-    let df = categories.max(2) - 1;
+    let statistic = kept.iter().map(|&(e, o)| (o - e) * (o - e) / e).sum();
+    let df = kept.len().max(2) - 1;
     ChiSquare { statistic, df, critical: critical_value(df, 3.719), impossible }
 }
 
