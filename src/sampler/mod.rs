@@ -2,9 +2,12 @@
 //!
 //! A [`Batch`] holds many prompts' pools in flat arrays (rewards + offsets + keys), the
 //! layout every backend consumes. [`cpu`] is the reference implementation; the GPU backend
-//! ([`gpu`]) must produce the same indices (SPEC.md section 2).
+//! ([`gpu`]) must produce the same indices (SPEC.md section 2); [`cross_check`] compares two
+//! backends and explains their differences.
 
 pub mod cpu;
+pub mod cross_check;
+pub mod gpu;
 pub mod rng;
 
 use crate::error::Error;
