@@ -2,6 +2,7 @@
 
 use crate::error::Error;
 use crate::sampler::cpu::CpuSampler;
+use crate::sampler::gpu::{adapter_info, GpuSampler};
 use crate::sampler::Sampler;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -15,10 +16,38 @@ pub enum Backend {
     Gpu,
 }
 
-/// Builds the sampler for `backend`, saying on stderr which one `auto` chose.
-pub fn make_sampler(backend: Backend) -> Result<Box<dyn Sampler>, Error> {
+/// Builds the sampler for `backend`. `auto` says on stderr which one it chose and why
+/// (unless `quiet`).
+pub fn make_sampler(backend: Backend, quiet: bool) -> Result<Box<dyn Sampler>, Error> {
     match backend {
-        Backend::Cpu | Backend::Auto => Ok(Box::new(CpuSampler::new())),
-        Backend::Gpu => Err(Error::Gpu("this build has no GPU backend".into())),
+        Backend::Cpu => Ok(Box::new(CpuSampler::new())),
+        Backend::Gpu => Ok(Box::new(GpuSampler::new(false)?)),
+        Backend::Auto => {
+            let say = |text: String| {
+                if !quiet {
+                    eprintln!("rso: --backend auto: {text}");
+                }
+            };
+            match adapter_info() {
+                Some(info) if info.device_type != wgpu::DeviceType::Cpu => match GpuSampler::new(true) {
+                    Ok(gpu) => {
+                        say(format!("using the GPU ({})", info.name));
+                        Ok(Box::new(gpu))
+                    }
+                    Err(e) => {
+                        say(format!("GPU {} unusable ({e}); using the CPU", info.name));
+                        Ok(Box::new(CpuSampler::new()))
+                    }
+                },
+                Some(info) => {
+                    say(format!("only a software adapter ({}); using the CPU (--backend gpu forces it)", info.name));
+                    Ok(Box::new(CpuSampler::new()))
+                }
+                None => {
+                    say("no GPU adapter; using the CPU".into());
+                    Ok(Box::new(CpuSampler::new()))
+                }
+            }
+        }
     }
 }

@@ -62,7 +62,7 @@ fn sampler_table(args: &BenchArgs, params: &SampleParams) -> Result<(), Error> {
     let gpu: Option<Box<dyn Sampler>> = if args.no_gpu {
         None
     } else {
-        match make_sampler(Backend::Gpu) {
+        match make_sampler(Backend::Gpu, true) {
             Ok(s) => Some(s),
             Err(e) => {
                 println!("gpu: unavailable ({e})");

@@ -68,7 +68,7 @@ pub struct SampleArgs {
 pub fn run(args: SampleArgs) -> Result<(), Error> {
     super::set_threads(args.threads)?;
     let params = SampleParams::new(args.num_samples, args.beta)?;
-    let sampler = make_sampler(args.backend)?;
+    let sampler = make_sampler(args.backend, args.quiet)?;
     let mut job = SampleJob::new(Input::from_arg(args.input.as_deref()), params);
     job.output = args.output;
     job.seed = args.seed;
