@@ -1,7 +1,9 @@
 //! The `rso` command line: one module per subcommand, each a thin layer over the library.
 
 pub mod backend;
+pub mod dump;
 pub mod sample;
+pub mod stats;
 
 use clap::{Parser, Subcommand};
 
@@ -26,12 +28,15 @@ pub struct Cli {
 pub enum Command {
     /// Draw k samples per prompt from a JSONL candidate dump.
     Sample(sample::SampleArgs),
+    /// Per-beta statistics of a dump (reward gain, acceptance, rounds, KL), to choose beta.
+    Stats(stats::StatsArgs),
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Sample(args) => sample::run(args),
+        Command::Stats(args) => stats::run(args),
     }
 }
 
