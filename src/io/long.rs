@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::hash::Hasher;
+use std::io::{Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -190,7 +191,9 @@ fn parse_long(
 /// all cores and groups them by prompt. Memory: about 24 bytes per candidate (32 with
 /// `hash_texts`) and a few dozen per prompt.
 pub fn index(file: &File, name: &Path, fields: &LongFields, block_size: usize, hash_texts: bool) -> Result<LongIndex, Error> {
-    let source = file.try_clone().map_err(|e| Error::io(name, e))?;
+    let mut source = file.try_clone().map_err(|e| Error::io(name, e))?;
+    // The clone shares the file's cursor: start from the beginning whatever it was.
+    source.seek(SeekFrom::Start(0)).map_err(|e| Error::io(name, e))?;
     let mut reader = ChunkReader::new(Box::new(std::io::BufReader::new(source)), name.to_path_buf(), block_size);
     let spec = fields.spec();
     let mut groups: Vec<Group> = Vec::new();
