@@ -55,6 +55,9 @@ pub fn acceptance_rate(rewards: &[f32], beta: f32) -> f64 {
 
 /// KL(softmax(r / beta) || uniform) over a pool, by log-sum-exp: log N + sum p log p.
 pub fn kl_from_uniform(rewards: &[f32], beta: f32) -> f64 {
+    if beta.is_infinite() {
+        return 0.0;
+    }
     let max = max_of(rewards);
     let z: Vec<f64> = rewards.iter().map(|&r| scaled(r, max, beta)).collect();
     // The largest z is 0, so the sum is in [1, N]: no overflow.

@@ -20,7 +20,8 @@ pub fn rso(args: &[&str], stdin: &str) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run rso");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    // The command may stop before reading its input (an argument error).
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     let out = child.wait_with_output().unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
