@@ -281,13 +281,13 @@ pub fn read_spans(file: &File, name: &Path, wanted: &[FileSpan], buf: &mut Vec<u
     let mut out = vec![Span::default(); wanted.len()];
     let mut n = 0;
     while n < order.len() {
-        // Runs of reads close together are read at once.
+        // Reads that touch or nearly touch are merged (a few bytes wasted at most).
         let first = wanted[order[n]];
         let mut end = first.offset + first.len as u64;
         let mut m = n + 1;
         while m < order.len() {
             let s = wanted[order[m]];
-            if s.offset > end + 4096 || s.offset + s.len as u64 - first.offset > (8 << 20) {
+            if s.offset > end + 64 || s.offset + s.len as u64 - first.offset > (1 << 20) {
                 break;
             }
             end = end.max(s.offset + s.len as u64);
