@@ -517,7 +517,7 @@ fn dedup_long(file: &File, name: &Path, index: &LongIndex, g: usize, hashes: &[u
         let mut duplicate = false;
         for &j in earlier.iter() {
             buf.clear();
-            let spans = long::read_spans(file, name, &[pool[j as usize].response, pool[i].response], &mut buf)?;
+            let spans = long::read_spans(file, name, &[pool[j as usize].response(), pool[i].response()], &mut buf)?;
             if output::same_text(spans[0].get(&buf), spans[1].get(&buf)) {
                 duplicate = true;
                 break;
@@ -551,7 +551,7 @@ fn long_records(
         let pool = index.pool(*g);
         for &i in selection.of(m) {
             let input = kept.as_ref().map_or(i, |k| k[i as usize]);
-            wanted.push(pool[input as usize].response);
+            wanted.push(pool[input as usize].response());
         }
     }
     let mut data = Vec::new();

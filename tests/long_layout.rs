@@ -15,7 +15,7 @@ fn dumps(prompts: usize, with_id: bool, names: (&str, &str, &str)) -> (String, S
         let mut texts: Vec<String> = Vec::new();
         let mut rewards = Vec::new();
         for j in 0..n {
-            if j > 0 && rng.next() % 5 == 0 {
+            if j > 0 && rng.next().is_multiple_of(5) {
                 let t = texts[(rng.next() as usize) % j].clone();
                 texts.push(t);
             } else {

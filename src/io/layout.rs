@@ -25,9 +25,12 @@ pub enum Preset {
     Openrlhf,
 }
 
+/// A byte stream of input.
+pub type Source = Box<dyn Read + Send>;
+
 /// Reads the input up to its first non-blank line and returns that line (None for an
 /// input with none) and a reader that still yields the whole input.
-pub fn peek_first_row(mut source: Box<dyn Read + Send>) -> io::Result<(Option<Vec<u8>>, Box<dyn Read + Send>)> {
+pub fn peek_first_row(mut source: Source) -> io::Result<(Option<Vec<u8>>, Source)> {
     let mut prefix = Vec::new();
     let mut piece = vec![0u8; 64 * 1024];
     let mut line_start = 0;

@@ -65,11 +65,21 @@ pub struct FileSpan {
     pub len: u32,
 }
 
-/// One candidate: where its response's raw JSON string is, and its reward.
+/// One candidate (24 bytes): where its response's raw JSON string is, its prompt's group
+/// and its reward.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Candidate {
-    pub response: FileSpan,
+    pub offset: u64,
+    pub len: u32,
+    pub group: u32,
     pub reward: f64,
+}
+
+impl Candidate {
+    /// Where the response's raw JSON string is in the file.
+    pub fn response(&self) -> FileSpan {
+        FileSpan { offset: self.offset, len: self.len }
+    }
 }
 
 /// One prompt (pool) of a long dump.
@@ -188,8 +198,8 @@ fn parse_long(
 }
 
 /// The first pass: reads `file` in blocks of about `block_size` bytes, parses the rows on
-/// all cores and groups them by prompt. Memory: about 24 bytes per candidate (32 with
-/// `hash_texts`) and a few dozen per prompt.
+/// all cores and groups them by prompt. Memory: 24 bytes per candidate (36 while sorting;
+/// with `hash_texts` 8 more, and a permutation while sorting) and a few dozen per prompt.
 pub fn index(file: &File, name: &Path, fields: &LongFields, block_size: usize, hash_texts: bool) -> Result<LongIndex, Error> {
     let mut source = file.try_clone().map_err(|e| Error::io(name, e))?;
     // The clone shares the file's cursor: start from the beginning whatever it was.
@@ -199,9 +209,9 @@ pub fn index(file: &File, name: &Path, fields: &LongFields, block_size: usize, h
     let mut groups: Vec<Group> = Vec::new();
     let mut prompt_hashes: Vec<u64> = Vec::new();
     let mut by_key: HashMap<u128, u32> = HashMap::new();
-    // Candidates in file order with their group, sorted by group at the end.
-    let mut flat: Vec<(u32, Candidate)> = Vec::new();
-    let mut flat_hashes: Vec<u64> = Vec::new();
+    // Candidates in file order, sorted by group at the end.
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut hashes: Vec<u64> = Vec::new();
     let mut bytes = 0u64;
     while let Some(chunk) = reader.next_chunk()? {
         bytes += chunk.data.len() as u64;
@@ -243,32 +253,29 @@ pub fn index(file: &File, name: &Path, fields: &LongFields, block_size: usize, h
                     g
                 }
             };
-            flat.push((group, Candidate { response: row.response, reward: row.reward }));
+            candidates.push(Candidate { offset: row.response.offset, len: row.response.len, group, reward: row.reward });
             if hash_texts {
-                flat_hashes.push(row.text_hash);
+                hashes.push(row.text_hash);
             }
         }
     }
     drop(by_key);
-    // Counting sort by group, stable: each pool keeps file order.
+    // A stable sort by group: each pool keeps file order. The text hashes (with --dedup)
+    // follow through a permutation.
+    if hash_texts {
+        let mut order: Vec<u32> = (0..candidates.len() as u32).collect();
+        order.sort_by_key(|&i| candidates[i as usize].group);
+        hashes = order.iter().map(|&i| hashes[i as usize]).collect();
+        candidates = order.iter().map(|&i| candidates[i as usize]).collect();
+    } else {
+        candidates.sort_by_key(|c| c.group);
+    }
     let mut starts = vec![0usize; groups.len() + 1];
-    for (g, _) in &flat {
-        starts[*g as usize + 1] += 1;
+    for c in &candidates {
+        starts[c.group as usize + 1] += 1;
     }
     for g in 0..groups.len() {
         starts[g + 1] += starts[g];
-    }
-    let mut next = starts.clone();
-    let placeholder = Candidate { response: FileSpan::default(), reward: 0.0 };
-    let mut candidates = vec![placeholder; flat.len()];
-    let mut hashes = if hash_texts { vec![0u64; flat.len()] } else { Vec::new() };
-    for (n, (g, c)) in flat.into_iter().enumerate() {
-        let slot = next[g as usize];
-        next[g as usize] += 1;
-        candidates[slot] = c;
-        if hash_texts {
-            hashes[slot] = flat_hashes[n];
-        }
     }
     Ok(LongIndex { groups, candidates, starts, text_hashes: hash_texts.then_some(hashes), bytes })
 }
@@ -337,7 +344,7 @@ mod tests {
                 (0..2).map(|g| index.pool(g).iter().map(|c| c.reward).collect()).collect();
             assert_eq!(rewards, vec![vec![1.0, 3.0], vec![2.0, 4.5]]);
             let mut buf = Vec::new();
-            let wanted: Vec<FileSpan> = index.candidates.iter().map(|c| c.response).collect();
+            let wanted: Vec<FileSpan> = index.candidates.iter().map(|c| c.response()).collect();
             let spans = read_spans(f.as_file(), f.path(), &wanted, &mut buf).unwrap();
             let texts: Vec<&[u8]> = spans.iter().map(|s| s.get(&buf)).collect();
             assert_eq!(texts, vec![&b"\"a\""[..], b"\"c\\u00e9\"", b"\"b\"", b"\"d\""]);
