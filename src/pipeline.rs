@@ -444,8 +444,8 @@ impl Progress {
 }
 
 /// Most prompts and candidates sampled together in the long layout.
-const LONG_BATCH_PROMPTS: usize = 1 << 16;
-const LONG_BATCH_CANDIDATES: usize = 1 << 21;
+const LONG_BATCH_PROMPTS: usize = 1 << 13;
+const LONG_BATCH_CANDIDATES: usize = 1 << 19;
 
 /// Pools of a range of long-layout prompts, ready to sample.
 #[derive(Default)]
