@@ -8,6 +8,8 @@ pub mod sampler;
 
 pub use error::{Error, Result};
 pub mod io;
+pub mod pairs;
 pub mod pipeline;
+pub mod stats;
 pub mod cli;
 pub mod bench;

@@ -1,8 +1,15 @@
-//! The `rso sample` job: read -> batch -> sample -> write, as a pipeline of stages on
-//! their own threads, so reading, parsing (on all cores), sampling and writing overlap
-//! and memory stays bounded by a few blocks in flight.
+//! The `rso sample` job: read -> batch -> sample -> write.
+//!
+//! Wide dumps stream through a pipeline of stages on their own threads, so reading,
+//! parsing (on all cores), sampling and writing overlap and memory stays bounded by a few
+//! blocks in flight. Long dumps are indexed in a first pass ([`crate::io::long`]), then
+//! sampled in batches of prompts whose chosen texts are read back from the file.
+//! Either way each prompt's output is samples or preference pairs ([`OutputMode`]).
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -10,12 +17,25 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use rayon::prelude::*;
 
 use crate::error::Error;
+use crate::io::layout::{self, Layout};
+use crate::io::long::{self, FileSpan, LongFields, LongIndex};
 use crate::io::reader::{Chunk, ChunkReader, Input};
 use crate::io::row::RowSpec;
 use crate::io::sink::Sink;
 use crate::io::wide::{parse_wide, WideFields};
-use crate::io::{output, PromptRecord};
+use crate::io::{output, PromptRecord, RowId, Span};
+use crate::pairs::{build_pairs, Dropped, PairStrategy};
 use crate::sampler::{rng, Batch, SampleParams, Sampler, Selection};
+
+/// What `rso sample` writes per prompt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OutputMode {
+    /// One row per prompt with its accepted samples.
+    #[default]
+    Samples,
+    /// One row per preference pair built from the accepted samples.
+    Pairs(PairStrategy),
+}
 
 /// What to do with a pool smaller than k.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -39,7 +59,14 @@ pub struct SampleJob {
     pub seed: u64,
     pub on_short: OnShort,
     pub dedup: bool,
+    /// Wide or long (or detect from the first row).
+    pub layout: Layout,
+    /// Field names of the wide layout.
     pub fields: WideFields,
+    /// Field names of the long layout.
+    pub long_fields: LongFields,
+    /// Samples or pairs.
+    pub mode: OutputMode,
     /// Bytes of input per block (one batch of prompts).
     pub block_size: usize,
     /// Show a progress bar on stderr.
@@ -55,7 +82,10 @@ impl SampleJob {
             seed: 0,
             on_short: OnShort::Error,
             dedup: false,
+            layout: Layout::Auto,
             fields: WideFields::default(),
+            long_fields: LongFields::default(),
+            mode: OutputMode::Samples,
             block_size: 8 << 20,
             progress: false,
         }
@@ -79,6 +109,10 @@ pub struct Summary {
     pub duplicates_dropped: u64,
     pub rounds_total: u64,
     pub rounds_max: u32,
+    /// Preference pairs written (`--pairs`).
+    pub pairs: u64,
+    /// Matches that gave no pair (`--pairs`): equal rewards or identical texts.
+    pub pairs_dropped: Dropped,
     pub bytes_read: u64,
     pub elapsed: Duration,
 }
@@ -106,6 +140,12 @@ impl Summary {
         if self.short_kept > 0 {
             text += &format!("\nrso: {} prompts had fewer candidates than k and kept all", self.short_kept);
         }
+        if self.pairs > 0 || self.pairs_dropped.total() > 0 {
+            text += &format!(
+                "\nrso: {} pairs written; dropped {} ties (equal rewards) and {} with identical texts",
+                self.pairs, self.pairs_dropped.ties, self.pairs_dropped.identical
+            );
+        }
         if self.duplicates_dropped > 0 {
             text += &format!("\nrso: {} duplicate responses dropped", self.duplicates_dropped);
         }
@@ -125,7 +165,43 @@ struct ParsedBlock {
 /// Runs a sampling job to completion. On any error nothing is left at the output path.
 pub fn run_sample(job: &SampleJob, sampler: &dyn Sampler) -> Result<Summary, Error> {
     let started = Instant::now();
+    let (layout, source) = open_input(job)?;
+    let mut summary = match layout {
+        Layout::Long => {
+            let file = seekable(&job.input, source)?;
+            run_long(job, sampler, &file)?
+        }
+        _ => run_wide(job, sampler, source)?,
+    };
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// Opens the input and settles its layout (detected from the first row for `auto`).
+pub fn open_input(job: &SampleJob) -> Result<(Layout, Box<dyn Read + Send>), Error> {
     let source = job.input.open()?;
+    if job.layout != Layout::Auto {
+        return Ok((job.layout, source));
+    }
+    let (first, source) = layout::peek_first_row(source).map_err(|e| Error::io(job.input.name(), e))?;
+    let detected = layout::detect(first.as_deref(), &job.fields.responses, &job.long_fields.response)?;
+    Ok((detected, source))
+}
+
+/// A seekable file holding the input: the file itself, or standard input spilled to an
+/// unnamed temporary file (the long layout reads texts back by offset).
+fn seekable(input: &Input, mut source: Box<dyn Read + Send>) -> Result<File, Error> {
+    match input {
+        Input::File(path) => File::open(path).map_err(|e| Error::io(path, e)),
+        Input::Stdin => {
+            let mut file = tempfile::tempfile().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+            std::io::copy(&mut source, &mut file).map_err(|e| Error::io("<stdin>", e))?;
+            Ok(file)
+        }
+    }
+}
+
+fn run_wide(job: &SampleJob, sampler: &dyn Sampler, source: Box<dyn Read + Send>) -> Result<Summary, Error> {
     let sink = Sink::create(job.output.as_deref())?;
     let progress = Progress::new(job.progress, job.input.len());
 
@@ -152,7 +228,6 @@ pub fn run_sample(job: &SampleJob, sampler: &dyn Sampler) -> Result<Summary, Err
     let (sink, bytes) = sink?;
     sink.commit()?;
     summary.bytes_read = bytes;
-    summary.elapsed = started.elapsed();
     Ok(summary)
 }
 
@@ -253,42 +328,77 @@ fn sample_stage(
     for block in rx {
         let block = block?;
         let selection = sampler.sample(&block.batch, &job.params)?;
-        summarize(summary, &block, &selection, k);
-        let bytes = format_block(&block, &selection);
-        if tx.send((bytes, block.chunk.data.len() as u64)).is_err() {
+        summarize(summary, &block.records, &block.batch, &selection, k);
+        summary.skipped_short += block.skipped_short;
+        summary.duplicates_dropped += block.duplicates_dropped;
+        let formatted = format_records(&block.records, &block.chunk.data, &selection, job.mode);
+        summary.pairs += formatted.pairs;
+        summary.pairs_dropped.add(formatted.dropped);
+        if tx.send((formatted.bytes, block.chunk.data.len() as u64)).is_err() {
             break;
         }
     }
     Ok(())
 }
 
-fn summarize(summary: &mut Summary, block: &ParsedBlock, selection: &Selection, k: usize) {
-    summary.prompts += block.records.len() as u64;
-    summary.candidates += block.batch.num_candidates() as u64;
+fn summarize(summary: &mut Summary, records: &[PromptRecord], batch: &Batch, selection: &Selection, k: usize) {
+    summary.prompts += records.len() as u64;
+    summary.candidates += batch.num_candidates() as u64;
     summary.accepted += selection.indices.len() as u64;
-    summary.skipped_short += block.skipped_short;
-    summary.duplicates_dropped += block.duplicates_dropped;
-    summary.short_kept += block.records.iter().filter(|r| r.responses.len() < k).count() as u64;
+    summary.short_kept += records.iter().filter(|r| r.responses.len() < k).count() as u64;
     summary.rounds_total += selection.rounds.iter().map(|&r| r as u64).sum::<u64>();
     summary.rounds_max = summary.rounds_max.max(selection.rounds.iter().copied().max().unwrap_or(0));
 }
 
-/// Formats a block's output rows in parallel, concatenated in input order.
-fn format_block(block: &ParsedBlock, selection: &Selection) -> Vec<u8> {
-    let data = &block.chunk.data;
-    let pieces: Vec<Vec<u8>> = block
-        .records
-        .par_chunks(256)
+/// Formatted output rows of a batch and what pairing counted.
+#[derive(Default)]
+struct Formatted {
+    bytes: Vec<u8>,
+    pairs: u64,
+    dropped: Dropped,
+}
+
+/// Formats the output rows of `records` (spans into `data`) in parallel, concatenated in
+/// input order: a samples row per prompt, or a row per preference pair.
+fn format_records(records: &[PromptRecord], data: &[u8], selection: &Selection, mode: OutputMode) -> Formatted {
+    const PER_TASK: usize = 256;
+    let pieces: Vec<Formatted> = records
+        .par_chunks(PER_TASK)
         .enumerate()
         .map(|(c, records)| {
-            let mut out = Vec::with_capacity(records.len() * 256);
+            let mut out = Formatted { bytes: Vec::with_capacity(records.len() * 256), ..Formatted::default() };
+            let mut pairs = Vec::new();
             for (j, record) in records.iter().enumerate() {
-                output::write_samples_row(&mut out, data, record, selection.of(c * 256 + j));
+                let selected = selection.of(c * PER_TASK + j);
+                match mode {
+                    OutputMode::Samples => output::write_samples_row(&mut out.bytes, data, record, selected),
+                    OutputMode::Pairs(strategy) => {
+                        pairs.clear();
+                        let dropped = build_pairs(
+                            strategy,
+                            selected,
+                            |i| record.rewards[i as usize],
+                            |a, b| output::same_text(record.responses[a as usize].get(data), record.responses[b as usize].get(data)),
+                            &mut pairs,
+                        );
+                        for pair in &pairs {
+                            output::write_pair_row(&mut out.bytes, data, record, pair.chosen, pair.rejected);
+                        }
+                        out.pairs += pairs.len() as u64;
+                        out.dropped.add(dropped);
+                    }
+                }
             }
             out
         })
         .collect();
-    pieces.concat()
+    let mut all = Formatted { bytes: Vec::with_capacity(pieces.iter().map(|p| p.bytes.len()).sum()), ..Formatted::default() };
+    for piece in pieces {
+        all.bytes.extend_from_slice(&piece.bytes);
+        all.pairs += piece.pairs;
+        all.dropped.add(piece.dropped);
+    }
+    all
 }
 
 fn write_stage(mut sink: Sink, rx: Receiver<(Vec<u8>, u64)>, progress: Progress) -> Result<(Sink, u64), Error> {
@@ -331,4 +441,218 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
+}
+
+/// Most prompts and candidates sampled together in the long layout.
+const LONG_BATCH_PROMPTS: usize = 1 << 13;
+const LONG_BATCH_CANDIDATES: usize = 1 << 19;
+
+/// Pools of a range of long-layout prompts, ready to sample.
+#[derive(Default)]
+struct LongPools {
+    batch: Batch,
+    /// Per pool in the batch: its group and, after `--dedup`, the input positions kept.
+    members: Vec<(usize, Option<Vec<u32>>)>,
+    skipped_short: u64,
+    duplicates_dropped: u64,
+}
+
+/// Builds the pools of groups `range`: `--dedup`, `--on-short` and prompt keys as in the
+/// wide layout (a prompt without an id is keyed by its ordinal of first appearance).
+fn long_pools(job: &SampleJob, file: &File, name: &Path, index: &LongIndex, range: std::ops::Range<usize>) -> Result<LongPools, Error> {
+    let k = job.params.num_samples as usize;
+    let mut pools = LongPools { batch: Batch::new(), ..LongPools::default() };
+    for g in range {
+        let pool = index.pool(g);
+        let group = &index.groups[g];
+        let kept = match &index.text_hashes {
+            Some(hashes) => dedup_long(file, name, index, g, &hashes[index.starts[g]..index.starts[g + 1]])?,
+            None => None,
+        };
+        let size = kept.as_ref().map_or(pool.len(), Vec::len);
+        pools.duplicates_dropped += (pool.len() - size) as u64;
+        if size < k {
+            match job.on_short {
+                OnShort::Error => {
+                    return Err(Error::input(
+                        group.line,
+                        &job.long_fields.response,
+                        format!(
+                            "the prompt first seen on this line has {size} candidates, fewer than --num-samples {k} \
+                             (use --on-short all or --on-short skip)"
+                        ),
+                    ))
+                }
+                OnShort::Skip => {
+                    pools.skipped_short += 1;
+                    continue;
+                }
+                OnShort::All => {}
+            }
+        }
+        let pk = match group.id {
+            Some((_, pk)) => pk,
+            None => rng::prompt_key_from_ordinal(g as u64),
+        };
+        let key = rng::prompt_stream_key(job.seed, pk);
+        match &kept {
+            Some(positions) => pools.batch.push(positions.iter().map(|&i| pool[i as usize].reward as f32), key),
+            None => pools.batch.push(pool.iter().map(|c| c.reward as f32), key),
+        }
+        pools.members.push((g, kept));
+    }
+    Ok(pools)
+}
+
+/// `--dedup` in the long layout: the input positions of the first occurrence of each
+/// text, or None when the pool has no duplicates. Texts with equal hashes are read back
+/// and compared decoded, so the result is exact.
+fn dedup_long(file: &File, name: &Path, index: &LongIndex, g: usize, hashes: &[u64]) -> Result<Option<Vec<u32>>, Error> {
+    let pool = index.pool(g);
+    let mut seen: HashMap<u64, Vec<u32>> = HashMap::with_capacity(pool.len());
+    let mut kept = Vec::with_capacity(pool.len());
+    let mut buf = Vec::new();
+    for (i, &hash) in hashes.iter().enumerate() {
+        let earlier = seen.entry(hash).or_default();
+        let mut duplicate = false;
+        for &j in earlier.iter() {
+            buf.clear();
+            let spans = long::read_spans(file, name, &[pool[j as usize].response(), pool[i].response()], &mut buf)?;
+            if output::same_text(spans[0].get(&buf), spans[1].get(&buf)) {
+                duplicate = true;
+                break;
+            }
+        }
+        if !duplicate {
+            earlier.push(i as u32);
+            kept.push(i as u32);
+        }
+    }
+    Ok((kept.len() < pool.len()).then_some(kept))
+}
+
+/// Reads back what the output of a sampled batch needs (ids, prompts, chosen texts) and
+/// returns records whose spans point into the returned buffer. Unchosen candidates keep
+/// empty spans: the output never reads them.
+fn long_records(
+    file: &File,
+    name: &Path,
+    index: &LongIndex,
+    pools: &LongPools,
+    selection: &Selection,
+) -> Result<(Vec<PromptRecord>, Vec<u8>), Error> {
+    let mut wanted: Vec<FileSpan> = Vec::new();
+    for (m, (g, kept)) in pools.members.iter().enumerate() {
+        let group = &index.groups[*g];
+        if let Some((id, _)) = group.id {
+            wanted.push(id);
+        }
+        wanted.push(group.prompt);
+        let pool = index.pool(*g);
+        for &i in selection.of(m) {
+            let input = kept.as_ref().map_or(i, |k| k[i as usize]);
+            wanted.push(pool[input as usize].response());
+        }
+    }
+    let mut data = Vec::new();
+    let spans = long::read_spans(file, name, &wanted, &mut data)?;
+    let mut next = spans.into_iter();
+    let mut records = Vec::with_capacity(pools.members.len());
+    for (m, (g, kept)) in pools.members.iter().enumerate() {
+        let group = &index.groups[*g];
+        let pool = index.pool(*g);
+        let id = group.id.map(|_| RowId { raw: next.next().unwrap_or_default(), text: String::new() });
+        let prompt = next.next().unwrap_or_default();
+        let size = kept.as_ref().map_or(pool.len(), Vec::len);
+        let mut responses = vec![Span::default(); size];
+        for &i in selection.of(m) {
+            responses[i as usize] = next.next().unwrap_or_default();
+        }
+        let rewards = match kept {
+            Some(k) => k.iter().map(|&i| pool[i as usize].reward).collect(),
+            None => pool.iter().map(|c| c.reward).collect(),
+        };
+        records.push(PromptRecord {
+            line: group.line,
+            id,
+            prompt,
+            responses,
+            rewards,
+            positions: kept.clone(),
+            duplicates_dropped: (pool.len() - size) as u32,
+            extra: Vec::new(),
+        });
+    }
+    Ok((records, data))
+}
+
+/// The long layout: index the file, then sample prompts in batches (in order of first
+/// appearance) and write their rows.
+fn run_long(job: &SampleJob, sampler: &dyn Sampler, file: &File) -> Result<Summary, Error> {
+    let name = job.input.name();
+    let mut sink = Sink::create(job.output.as_deref())?;
+    let index = long::index(file, &name, &job.long_fields, job.block_size, job.dedup)?;
+    let k = job.params.num_samples as usize;
+    let mut summary = Summary { bytes_read: index.bytes, ..Summary::default() };
+    let mut start = 0;
+    while start < index.groups.len() {
+        let mut end = start;
+        let mut candidates = 0;
+        while end < index.groups.len()
+            && (end == start || (end - start < LONG_BATCH_PROMPTS && candidates < LONG_BATCH_CANDIDATES))
+        {
+            candidates += index.pool(end).len();
+            end += 1;
+        }
+        let pools = long_pools(job, file, &name, &index, start..end)?;
+        let selection = sampler.sample(&pools.batch, &job.params)?;
+        let (records, data) = long_records(file, &name, &index, &pools, &selection)?;
+        summarize(&mut summary, &records, &pools.batch, &selection, k);
+        summary.skipped_short += pools.skipped_short;
+        summary.duplicates_dropped += pools.duplicates_dropped;
+        let formatted = format_records(&records, &data, &selection, job.mode);
+        summary.pairs += formatted.pairs;
+        summary.pairs_dropped.add(formatted.dropped);
+        sink.write_all(&formatted.bytes)?;
+        start = end;
+    }
+    sink.commit()?;
+    Ok(summary)
+}
+
+/// Every pool of a dump (either layout), for statistics: rewards and prompt keys in one
+/// batch, in input order. Pools shorter than k are kept (`--on-short` does not apply).
+#[derive(Debug, Default)]
+pub struct Pools {
+    pub batch: Batch,
+    /// Duplicate responses dropped by `--dedup`.
+    pub duplicates_dropped: u64,
+}
+
+/// Reads every pool of the job's input (rewards only; texts are not kept).
+pub fn read_pools(job: &SampleJob) -> Result<Pools, Error> {
+    let mut job = job.clone();
+    job.on_short = OnShort::All;
+    let (layout, source) = open_input(&job)?;
+    let mut pools = Pools { batch: Batch::new(), duplicates_dropped: 0 };
+    if layout == Layout::Long {
+        let file = seekable(&job.input, source)?;
+        let name = job.input.name();
+        let index = long::index(&file, &name, &job.long_fields, job.block_size, job.dedup)?;
+        let long = long_pools(&job, &file, &name, &index, 0..index.groups.len())?;
+        pools.batch = long.batch;
+        pools.duplicates_dropped = long.duplicates_dropped;
+        return Ok(pools);
+    }
+    let mut reader = ChunkReader::new(source, job.input.name(), job.block_size);
+    let spec = job.fields.spec();
+    let mut ordinal = 0;
+    while let Some(chunk) = reader.next_chunk()? {
+        let block = parse_block(&job, &spec, chunk, &mut ordinal)?;
+        for p in 0..block.batch.len() {
+            pools.batch.push(block.batch.pool(p).iter().copied(), block.batch.keys[p]);
+        }
+        pools.duplicates_dropped += block.duplicates_dropped;
+    }
+    Ok(pools)
 }

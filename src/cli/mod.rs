@@ -2,7 +2,9 @@
 
 pub mod backend;
 pub mod bench;
+pub mod dump;
 pub mod sample;
+pub mod stats;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Draw k samples per prompt from a JSONL candidate dump.
     Sample(sample::SampleArgs),
+    /// Per-beta statistics of a dump (reward gain, acceptance, rounds, KL), to choose beta.
+    Stats(stats::StatsArgs),
     /// Measure the sampler (CPU vs GPU) and the I/O path on this machine.
     Bench(bench::BenchArgs),
 }
@@ -35,6 +39,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Sample(args) => sample::run(args),
+        Command::Stats(args) => stats::run(args),
         Command::Bench(args) => bench::run(args),
     }
 }

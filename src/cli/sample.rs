@@ -8,14 +8,19 @@ use clap::Args;
 use super::backend::{make_sampler, Backend};
 use crate::error::Error;
 use crate::io::reader::Input;
-use crate::io::wide::WideFields;
-use crate::pipeline::{run_sample, OnShort, SampleJob};
+use super::dump::DumpArgs;
+use crate::pairs::PairStrategy;
+use crate::pipeline::{run_sample, OnShort, OutputMode, SampleJob};
 use crate::sampler::SampleParams;
 
 #[derive(Args, Debug)]
-#[command(after_help = "Input: JSONL, one prompt per line: {\"id\": ..., \"prompt\": ..., \"responses\": [...], \"rewards\": [...]}.\n\
-Output: one line per prompt, in input order: id, prompt, other input fields, samples (accepted texts in acceptance order), rewards, indices (positions in the input responses).\n\n\
-Example:\n  rso sample examples/dump.jsonl -o samples.jsonl -k 8 --beta 0.5 --seed 1")]
+#[command(after_help = "Input: JSONL, wide (one prompt per line: {\"id\": ..., \"prompt\": ..., \"responses\": [...], \"rewards\": [...]}) \
+or long (one response per line: {\"id\": ..., \"prompt\": ..., \"response\": ..., \"reward\": ...}, a prompt's rows anywhere in the file).\n\
+Output: one line per prompt, in input order (long layout: order of first appearance): id, prompt, other input fields (wide layout), \
+samples (accepted texts in acceptance order), rewards, indices (positions in the prompt's candidates, in input order).\n\
+With --pairs: one line per pair in TRL's preference format: prompt, chosen, rejected, chosen_reward, rejected_reward, margin, id.\n\n\
+Examples:\n  rso sample dump.jsonl -o samples.jsonl -k 8 --beta 0.5 --seed 1\n  \
+rso sample generations.jsonl --preset openrlhf --pairs first-round -o pairs.jsonl")]
 pub struct SampleArgs {
     /// Input JSONL dump; `-` or nothing reads stdin.
     pub input: Option<PathBuf>,
@@ -38,22 +43,13 @@ pub struct SampleArgs {
     /// A pool with fewer candidates than k: stop with an error, keep all, or skip the prompt.
     #[arg(long, value_enum, default_value_t = OnShort::Error)]
     pub on_short: OnShort,
-    /// Drop later duplicates of a response text before sampling (keeps the first
-    /// occurrence, its index and reward). Without it duplicates are distinct candidates.
-    #[arg(long)]
-    pub dedup: bool,
-    /// Field holding the prompt (any JSON value, passed through).
-    #[arg(long, default_value = "prompt")]
-    pub prompt_field: String,
-    /// Field holding the array of response strings.
-    #[arg(long, default_value = "responses")]
-    pub responses_field: String,
-    /// Field holding the array of rewards.
-    #[arg(long, default_value = "rewards")]
-    pub rewards_field: String,
-    /// Field holding the optional prompt id (string or integer); it keys the random stream.
-    #[arg(long, default_value = "id")]
-    pub id_field: String,
+    /// Write preference pairs instead of samples, built from each prompt's accepted
+    /// samples in acceptance order: first-round (s0,s1),(s2,s3),... (k/2 pairs),
+    /// tournament (knock-out, k-1 pairs) or best-worst (highest vs lowest reward).
+    #[arg(long, value_enum, value_name = "STRATEGY")]
+    pub pairs: Option<PairStrategy>,
+    #[command(flatten)]
+    pub dump: DumpArgs,
     /// Worker threads for parsing and CPU sampling (0: all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -73,12 +69,10 @@ pub fn run(args: SampleArgs) -> Result<(), Error> {
     job.output = args.output;
     job.seed = args.seed;
     job.on_short = args.on_short;
-    job.dedup = args.dedup;
-    job.fields = WideFields {
-        id: args.id_field,
-        prompt: args.prompt_field,
-        responses: args.responses_field,
-        rewards: args.rewards_field,
+    args.dump.apply(&mut job);
+    job.mode = match args.pairs {
+        Some(strategy) => OutputMode::Pairs(strategy),
+        None => OutputMode::Samples,
     };
     job.block_size = args.block_size.max(1);
     job.progress = !args.quiet && std::io::stderr().is_terminal();

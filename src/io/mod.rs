@@ -3,8 +3,12 @@
 //! - [`reader`]: the input as blocks of whole lines (bounded memory).
 //! - [`row`]: one JSON row in one pass, texts kept as raw spans.
 //! - [`wide`]: the wide layout (one prompt per row) into [`PromptRecord`]s.
-//! - [`output`]: sample rows out; [`sink`]: stdout or a file replaced atomically.
+//! - [`long`]: the long layout (one response per row), grouped by prompt over a file.
+//! - [`layout`]: which of the two a dump has.
+//! - [`output`]: sample and pair rows out; [`sink`]: stdout or a file replaced atomically.
 
+pub mod layout;
+pub mod long;
 pub mod output;
 pub mod reader;
 pub mod row;

@@ -296,7 +296,8 @@ struct Number;
 impl<'de> DeserializeSeed<'de> for Number {
     type Value = f64;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<f64, D::Error> {
-        d.deserialize_f64(self)
+        // Any value: a non-number reaches the visitor, which names what it got.
+        d.deserialize_any(self)
     }
 }
 
