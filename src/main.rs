@@ -1,6 +1,10 @@
 use clap::Parser;
 
 fn main() {
+    // Mesa's drivers complain on stderr when this is unset; give them a usual place.
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
+    }
     let cli = rso::cli::Cli::parse();
     if let Err(err) = rso::cli::run(cli) {
         eprintln!("rso: error: {err}");

@@ -53,9 +53,9 @@ pub struct SampleArgs {
     /// Worker threads for parsing and CPU sampling (0: all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// Input bytes per batch.
-    #[arg(long, default_value_t = 8 << 20, hide = true)]
-    pub block_size: usize,
+    /// Input bytes per batch (default: what the backend prefers).
+    #[arg(long, hide = true)]
+    pub block_size: Option<usize>,
     /// No summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -74,7 +74,7 @@ pub fn run(args: SampleArgs) -> Result<(), Error> {
         Some(strategy) => OutputMode::Pairs(strategy),
         None => OutputMode::Samples,
     };
-    job.block_size = args.block_size.max(1);
+    job.block_size = args.block_size.unwrap_or_else(|| sampler.preferred_block_bytes()).max(1);
     job.progress = !args.quiet && std::io::stderr().is_terminal();
     let summary = run_sample(&job, sampler.as_ref())?;
     if !args.quiet {

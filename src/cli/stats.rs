@@ -45,8 +45,9 @@ pub struct StatsArgs {
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Input bytes per block.
-    #[arg(long, default_value_t = 8 << 20, hide = true)]
-    pub block_size: usize,
+    /// Input bytes per batch (default: what the backend prefers).
+    #[arg(long, hide = true)]
+    pub block_size: Option<usize>,
 }
 
 pub fn run(args: StatsArgs) -> Result<(), Error> {
@@ -67,7 +68,7 @@ pub fn run(args: StatsArgs) -> Result<(), Error> {
     let sampler = make_sampler(args.backend, false)?;
     let mut job = SampleJob::new(Input::from_arg(args.input.as_deref()), params);
     job.seed = args.seed;
-    job.block_size = args.block_size.max(1);
+    job.block_size = args.block_size.unwrap_or_else(|| sampler.preferred_block_bytes()).max(1);
     args.dump.apply(&mut job);
     let pools = read_pools(&job)?;
     let results = args

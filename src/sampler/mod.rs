@@ -129,6 +129,11 @@ pub trait Sampler: Send + Sync {
     fn describe(&self) -> String;
     /// Samples every prompt of `batch`: min(k, N) indices per pool, in acceptance order.
     fn sample(&self, batch: &Batch, params: &SampleParams) -> Result<Selection, Error>;
+    /// Bytes of input per batch that suit this backend: small batches keep the CPU
+    /// pipeline's stages overlapping, a GPU wants many prompts per dispatch.
+    fn preferred_block_bytes(&self) -> usize {
+        1 << 20
+    }
 }
 
 /// The acceptance probability of a candidate with reward `reward` when the pool's current

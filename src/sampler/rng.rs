@@ -80,16 +80,36 @@ pub const TWO_POW_MINUS_24: f32 = 1.0 / 16_777_216.0;
 #[inline]
 pub fn uniform(stream_key: [u32; 2], round: u32, index: u32) -> f32 {
     let word = threefry2x32(stream_key, [index, round])[0];
-    (word >> 8) as f32 * TWO_POW_MINUS_24
+    // Below 2^24, so the signed conversion (one vector instruction) is exact.
+    ((word >> 8) as i32) as f32 * TWO_POW_MINUS_24
 }
 
-/// uniform(round, i) for each index of `indices` into `out` (same length); one loop the
-/// compiler can vectorise.
+/// uniform(round, i) for each index of `indices` into `out` (same length). On x86-64 with
+/// AVX2 the loop runs eight draws per instruction; the results are the same bits.
 #[inline]
 pub fn uniforms(stream_key: [u32; 2], round: u32, indices: &[u32], out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { uniforms_avx2(stream_key, round, indices, out) };
+            return;
+        }
+    }
+    uniforms_portable(stream_key, round, indices, out);
+}
+
+#[inline(always)]
+fn uniforms_portable(stream_key: [u32; 2], round: u32, indices: &[u32], out: &mut [f32]) {
     for (u, &index) in out.iter_mut().zip(indices) {
         *u = uniform(stream_key, round, index);
     }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn uniforms_avx2(stream_key: [u32; 2], round: u32, indices: &[u32], out: &mut [f32]) {
+    uniforms_portable(stream_key, round, indices, out);
 }
 
 #[cfg(test)]

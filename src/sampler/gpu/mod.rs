@@ -413,6 +413,10 @@ struct Buffers {
 }
 
 impl Sampler for GpuSampler {
+    fn preferred_block_bytes(&self) -> usize {
+        32 << 20
+    }
+
     fn describe(&self) -> String {
         let kind = if self.is_hardware() { "" } else { ", software" };
         format!("gpu ({}, {}{kind})", self.ctx.info.name, self.ctx.info.backend)
