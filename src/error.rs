@@ -16,6 +16,9 @@ pub enum Error {
     /// No usable GPU, or a GPU failure (device lost, out of memory, shader error).
     #[error("GPU: {0}")]
     Gpu(String),
+    /// Two backends disagree beyond what rounding explains (`--cross-check`).
+    #[error("{0}")]
+    Mismatch(String),
     /// Reading or writing failed.
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
@@ -34,7 +37,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input { .. } | Error::Json { .. } | Error::Argument(_) => 2,
-            Error::Gpu(_) | Error::Io { .. } => 1,
+            Error::Gpu(_) | Error::Mismatch(_) | Error::Io { .. } => 1,
         }
     }
 }

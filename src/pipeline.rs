@@ -25,7 +25,8 @@ use crate::io::sink::Sink;
 use crate::io::wide::{parse_wide, WideFields};
 use crate::io::{output, PromptRecord, RowId, Span};
 use crate::pairs::{build_pairs, Dropped, PairStrategy};
-use crate::sampler::{rng, Batch, SampleParams, Sampler, Selection};
+use crate::sampler::cpu::CpuSampler;
+use crate::sampler::{cross_check, rng, Batch, SampleParams, Sampler, Selection};
 
 /// What `rso sample` writes per prompt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -71,6 +72,8 @@ pub struct SampleJob {
     pub block_size: usize,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// Also run the CPU reference on every batch and compare (`--cross-check`).
+    pub cross_check: bool,
 }
 
 impl SampleJob {
@@ -88,6 +91,7 @@ impl SampleJob {
             mode: OutputMode::Samples,
             block_size: 8 << 20,
             progress: false,
+            cross_check: false,
         }
     }
 }
@@ -115,6 +119,72 @@ pub struct Summary {
     pub pairs_dropped: Dropped,
     pub bytes_read: u64,
     pub elapsed: Duration,
+    /// What `--cross-check` found.
+    pub cross_check: Option<CrossCheckTotals>,
+}
+
+/// The prompts `--cross-check` compared, and those whose indices differ.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CrossCheckTotals {
+    pub prompts: u64,
+    pub differing: Vec<PromptDifference>,
+}
+
+/// A prompt whose indices differ between the backend and the CPU reference.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PromptDifference {
+    pub line: u64,
+    pub id: Option<String>,
+    pub backend: Vec<u32>,
+    pub reference: Vec<u32>,
+    /// The closest draw along the CPU path, in ulps of its acceptance probability.
+    pub closest_ulps: f32,
+}
+
+impl PromptDifference {
+    fn describe(&self) -> String {
+        let id = self.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
+        format!(
+            "line {}{id}: backend {:?}, cpu {:?}, closest draw {:.1} ulp from its acceptance probability",
+            self.line, self.backend, self.reference, self.closest_ulps
+        )
+    }
+}
+
+/// Runs the CPU reference on `batch` and compares it with `selection` (`--cross-check`).
+/// Differences explained by a near tie (SPEC.md) are recorded; any other is an error.
+fn cross_check_batch(
+    job: &SampleJob,
+    batch: &Batch,
+    selection: &Selection,
+    records: &[PromptRecord],
+    summary: &mut Summary,
+) -> Result<(), Error> {
+    if !job.cross_check {
+        return Ok(());
+    }
+    let reference = CpuSampler::new().sample(batch, &job.params)?;
+    let report = cross_check::compare(batch, &job.params, selection, &reference);
+    let totals = summary.cross_check.get_or_insert_with(CrossCheckTotals::default);
+    totals.prompts += report.prompts as u64;
+    for difference in report.differing {
+        let record = &records[difference.prompt];
+        let found = PromptDifference {
+            line: record.line,
+            id: record.id.as_ref().map(|id| id.text.clone()),
+            backend: difference.a,
+            reference: difference.b,
+            closest_ulps: difference.closest_ulps,
+        };
+        if !difference.near_tie {
+            return Err(Error::Mismatch(format!(
+                "cross-check: indices differ without a near tie, {}",
+                found.describe()
+            )));
+        }
+        totals.differing.push(found);
+    }
+    Ok(())
 }
 
 impl Summary {
@@ -148,6 +218,17 @@ impl Summary {
         }
         if self.duplicates_dropped > 0 {
             text += &format!("\nrso: {} duplicate responses dropped", self.duplicates_dropped);
+        }
+        if let Some(check) = &self.cross_check {
+            text += &format!(
+                "\nrso: cross-check against the cpu: {} prompts, {} with identical indices, {} differ (near ties only)",
+                check.prompts,
+                check.prompts - check.differing.len() as u64,
+                check.differing.len()
+            );
+            for difference in check.differing.iter().take(20) {
+                text += &format!("\nrso:   {}", difference.describe());
+            }
         }
         text
     }
@@ -328,6 +409,7 @@ fn sample_stage(
     for block in rx {
         let block = block?;
         let selection = sampler.sample(&block.batch, &job.params)?;
+        cross_check_batch(job, &block.batch, &selection, &block.records, summary)?;
         summarize(summary, &block.records, &block.batch, &selection, k);
         summary.skipped_short += block.skipped_short;
         summary.duplicates_dropped += block.duplicates_dropped;
@@ -607,6 +689,7 @@ fn run_long(job: &SampleJob, sampler: &dyn Sampler, file: &File) -> Result<Summa
         let pools = long_pools(job, file, &name, &index, start..end)?;
         let selection = sampler.sample(&pools.batch, &job.params)?;
         let (records, data) = long_records(file, &name, &index, &pools, &selection)?;
+        cross_check_batch(job, &pools.batch, &selection, &records, &mut summary)?;
         summarize(&mut summary, &records, &pools.batch, &selection, k);
         summary.skipped_short += pools.skipped_short;
         summary.duplicates_dropped += pools.duplicates_dropped;

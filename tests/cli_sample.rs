@@ -3,37 +3,14 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-fn rso(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rso"))
-        .args(args)
-        .env("XDG_RUNTIME_DIR", "/tmp")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run rso");
-    let mut input = child.stdin.take().unwrap();
-    let bytes = stdin.to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = input.write_all(&bytes);
-    });
-    let out = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    out
-}
-
-fn ok(args: &[&str], stdin: &[u8]) -> String {
-    let out = rso(args, stdin);
-    assert!(out.status.success(), "rso {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
+mod common;
+use common::{ok, rso};
 
 fn rows(text: &str) -> Vec<Value> {
-    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    common::rows(text)
 }
 
 /// A small wide dump: `prompts` rows with ids, ragged pools of 9..=40 candidates.
@@ -159,7 +136,7 @@ fn duplicates_are_distinct_unless_dedup() {
     assert_eq!(dedup[0]["indices"], serde_json::json!([0, 2]));
     assert_eq!(dedup[0]["samples"], serde_json::json!(["same", "other"]));
     let out = rso(&["sample", "-k", "3", "--dedup"], input.as_bytes());
-    assert_eq!(out.status.code(), Some(2), "after dedup the pool has 2 < k candidates");
+    assert_eq!(out.code, 2, "after dedup the pool has 2 < k candidates");
 }
 
 #[test]
@@ -167,18 +144,18 @@ fn short_pools_follow_the_policy() {
     let input = "{\"id\":\"a\",\"prompt\":\"p\",\"responses\":[\"x\",\"y\"],\"rewards\":[0.5,0.1]}\n\
                  {\"id\":\"b\",\"prompt\":\"p\",\"responses\":[\"x\",\"y\",\"z\"],\"rewards\":[0,1,2]}\n";
     let err = rso(&["sample", "-k", "3"], input.as_bytes());
-    assert_eq!(err.status.code(), Some(2));
-    let message = String::from_utf8_lossy(&err.stderr);
+    assert_eq!(err.code, 2);
+    let message = err.stderr.clone();
     assert!(message.contains("line 1") && message.contains("--on-short"), "{message}");
 
     let all = rows(&ok(&["sample", "-k", "3", "--on-short", "all", "-q"], input.as_bytes()));
     assert_eq!(all.len(), 2);
     assert_eq!(all[0]["indices"].as_array().unwrap().len(), 2);
     let skip = rso(&["sample", "-k", "3", "--on-short", "skip"], input.as_bytes());
-    let kept = rows(&String::from_utf8(skip.stdout).unwrap());
+    let kept = rows(&skip.stdout.clone());
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0]["id"], "b");
-    assert!(String::from_utf8_lossy(&skip.stderr).contains("1 prompts skipped"));
+    assert!(skip.stderr.clone().contains("1 prompts skipped"));
 }
 
 #[test]
@@ -204,12 +181,12 @@ fn file_output_is_complete_or_absent() {
     let bad = dir.path().join("bad.jsonl");
     std::fs::write(&bad, dump(3000) + "{\"prompt\":1}\n").unwrap();
     let run = rso(&["sample", bad.to_str().unwrap(), "-o", out.to_str().unwrap(), "--block-size", "4096"], b"");
-    assert_eq!(run.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&run.stderr).contains("line 3001"));
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.clone().contains("line 3001"));
     assert_eq!(std::fs::read(&out).unwrap(), before);
     let fresh = dir.path().join("fresh.jsonl");
     let run = rso(&["sample", bad.to_str().unwrap(), "-o", fresh.to_str().unwrap()], b"");
-    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(run.code, 2);
     assert!(!fresh.exists());
     let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names.len(), 3, "left behind: {names:?}");
@@ -218,8 +195,8 @@ fn file_output_is_complete_or_absent() {
 #[test]
 fn missing_input_file_is_a_clear_error() {
     let run = rso(&["sample", "/nonexistent/dump.jsonl"], b"");
-    assert_eq!(run.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&run.stderr).contains("/nonexistent/dump.jsonl"));
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.clone().contains("/nonexistent/dump.jsonl"));
 }
 
 /// Every bad input: exit code 2, a message naming the line and the field, no panic.
@@ -252,8 +229,8 @@ fn bad_input_table() {
     for (bad, line, words) in cases {
         let input = format!("{good}\n{bad}\n{good}\n");
         let run = rso(&["sample", "-k", "2"], input.as_bytes());
-        let message = String::from_utf8_lossy(&run.stderr);
-        assert_eq!(run.status.code(), Some(2), "{bad}: {message}");
+        let message = run.stderr.clone();
+        assert_eq!(run.code, (2), "{bad}: {message}");
         assert!(message.contains(line), "{bad}: {message}");
         for word in *words {
             assert!(message.contains(word), "{bad}: `{word}` not in {message}");
@@ -264,8 +241,8 @@ fn bad_input_table() {
     let mut input = format!("{good}\n").into_bytes();
     input.extend_from_slice(b"{\"prompt\":\"\xff\xfe\",\"responses\":[\"x\",\"y\"],\"rewards\":[1,2]}\n");
     let run = rso(&["sample", "-k", "2"], &input);
-    assert_eq!(run.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&run.stderr).contains("line 2"));
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.clone().contains("line 2"));
 }
 
 #[test]
@@ -281,7 +258,7 @@ fn bad_arguments_exit_2_with_a_message() {
         vec!["sample", "--backend", "tpu"],
     ] {
         let run = rso(&args, input.as_bytes());
-        assert_eq!(run.status.code(), Some(2), "{args:?}");
+        assert_eq!(run.code, (2), "{args:?}");
         assert!(!run.stderr.is_empty(), "{args:?}");
         assert!(run.stdout.is_empty(), "{args:?}");
     }
@@ -327,5 +304,5 @@ fn compressed_inputs_give_the_same_output() {
     let bytes = std::fs::read(&gz).unwrap();
     std::fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
     let run = rso(&["sample", gz.to_str().unwrap(), "-q"], b"");
-    assert_ne!(run.status.code(), Some(0));
+    assert_ne!(run.code, 0);
 }

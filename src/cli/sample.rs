@@ -56,6 +56,12 @@ pub struct SampleArgs {
     /// Input bytes per batch (default: what the backend prefers).
     #[arg(long, hide = true)]
     pub block_size: Option<usize>,
+    /// Run the GPU backend (any adapter) and the CPU reference on every batch and report
+    /// the prompts whose indices differ: only near ties between a uniform and its
+    /// acceptance probability may (GPU exp is not correctly rounded); any other difference
+    /// fails the run. The output is the GPU's.
+    #[arg(long)]
+    pub cross_check: bool,
     /// No summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -64,7 +70,15 @@ pub struct SampleArgs {
 pub fn run(args: SampleArgs) -> Result<(), Error> {
     super::set_threads(args.threads)?;
     let params = SampleParams::new(args.num_samples, args.beta)?;
-    let sampler = make_sampler(args.backend, args.quiet)?;
+    let backend = if args.cross_check {
+        if args.backend == Backend::Cpu {
+            return Err(Error::Argument("--cross-check compares the GPU with the CPU: leave out --backend cpu".into()));
+        }
+        Backend::Gpu
+    } else {
+        args.backend
+    };
+    let sampler = make_sampler(backend, args.quiet)?;
     let mut job = SampleJob::new(Input::from_arg(args.input.as_deref()), params);
     job.output = args.output;
     job.seed = args.seed;
@@ -75,6 +89,7 @@ pub fn run(args: SampleArgs) -> Result<(), Error> {
         None => OutputMode::Samples,
     };
     job.block_size = args.block_size.unwrap_or_else(|| sampler.preferred_block_bytes()).max(1);
+    job.cross_check = args.cross_check;
     job.progress = !args.quiet && std::io::stderr().is_terminal();
     let summary = run_sample(&job, sampler.as_ref())?;
     if !args.quiet {

@@ -14,8 +14,9 @@ pub struct Run {
     pub stderr: String,
 }
 
-/// Runs `rso` with `args`, feeding `stdin`.
-pub fn rso(args: &[&str], stdin: &str) -> Run {
+/// Runs `rso` with `args`, feeding `stdin` from a thread of its own (so a large input and
+/// a large output cannot block each other).
+pub fn rso(args: &[&str], stdin: impl AsRef<[u8]>) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rso"))
         .args(args)
         .stdin(Stdio::piped())
@@ -23,14 +24,26 @@ pub fn rso(args: &[&str], stdin: &str) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run rso");
+    let mut input = child.stdin.take().unwrap();
+    let bytes = stdin.as_ref().to_vec();
     // The command may stop before reading its input (an argument error).
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(&bytes);
+    });
     let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8(out.stdout).unwrap(),
         stderr: String::from_utf8(out.stderr).unwrap(),
     }
+}
+
+/// Runs `rso` and returns its stdout, failing the test if it fails.
+pub fn ok(args: &[&str], stdin: impl AsRef<[u8]>) -> String {
+    let run = rso(args, stdin);
+    assert_eq!(run.code, 0, "rso {args:?} failed: {}", run.stderr);
+    run.stdout
 }
 
 /// Writes `text` to `name` in `dir` and returns the path.

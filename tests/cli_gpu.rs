@@ -1,0 +1,59 @@
+//! `rso sample` on the GPU through the real binary: the same output as the CPU,
+//! `--cross-check`, and the backend choice. Without an adapter these tests are skipped,
+//! except under CI (`CI=true`), where a missing adapter fails them.
+
+mod common;
+use common::{ok, rows, rso};
+
+fn have_adapter() -> bool {
+    if rso::sampler::gpu::adapter_info().is_some() {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("no GPU adapter under CI (CI=true): install mesa-vulkan-drivers");
+    }
+    eprintln!("no GPU adapter: skipped");
+    false
+}
+
+fn example() -> &'static str {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/examples/dump.jsonl")
+}
+
+#[test]
+fn gpu_output_equals_cpu_output() {
+    if !have_adapter() {
+        return;
+    }
+    for extra in [vec![], vec!["--beta", "0"], vec!["--beta", "inf"], vec!["-k", "3", "--pairs", "tournament"]] {
+        let mut cpu = vec!["sample", example(), "-q", "--backend", "cpu", "--seed", "9"];
+        cpu.extend(&extra);
+        let mut gpu = cpu.clone();
+        gpu[4] = "gpu";
+        assert_eq!(ok(&gpu, ""), ok(&cpu, ""), "{extra:?}");
+    }
+}
+
+#[test]
+fn cross_check_reports_agreement() {
+    if !have_adapter() {
+        return;
+    }
+    let run = rso(&["sample", example(), "--cross-check", "--on-short", "all", "-k", "16"], "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("cross-check against the cpu: 200 prompts, 200 with identical indices, 0 differ"), "{}", run.stderr);
+    assert!(run.stderr.contains("gpu ("), "{}", run.stderr);
+    assert_eq!(rows(&run.stdout).len(), 200);
+    let refused = rso(&["sample", example(), "--cross-check", "--backend", "cpu"], "");
+    assert_eq!(refused.code, 2);
+}
+
+#[test]
+fn auto_says_which_backend_it_chose() {
+    let run = rso(&["sample", example()], "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("--backend auto:"), "{}", run.stderr);
+    let chose_gpu = run.stderr.contains("using the GPU");
+    let hardware = rso::sampler::gpu::adapter_info().is_some_and(|a| a.device_type != wgpu::DeviceType::Cpu);
+    assert_eq!(chose_gpu, hardware, "{}", run.stderr);
+}
