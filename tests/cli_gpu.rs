@@ -57,3 +57,26 @@ fn auto_says_which_backend_it_chose() {
     let hardware = rso::sampler::gpu::adapter_info().is_some_and(|a| a.device_type != wgpu::DeviceType::Cpu);
     assert_eq!(chose_gpu, hardware, "{}", run.stderr);
 }
+
+#[test]
+fn a_gpu_failure_ends_the_run_with_no_output_file() {
+    if !have_adapter() {
+        return;
+    }
+    // A pool larger than the (capped) binding cannot run: a GPU error, not a panic.
+    let dir = tempfile::tempdir().unwrap();
+    let big: Vec<String> = (0..400).map(|i| format!("r{i}")).collect();
+    let row = serde_json::json!({"id": "big", "prompt": "p", "responses": big, "rewards": vec![0.5; 400]});
+    let input = common::write(dir.path(), "in.jsonl", &format!("{}\n{}", std::fs::read_to_string(example()).unwrap(), row));
+    let output = dir.path().join("out.jsonl");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_rso"))
+        .args(["sample", input.to_str().unwrap(), "--backend", "gpu", "-o", output.to_str().unwrap()])
+        .env("RSO_GPU_MAX_BINDING_BYTES", "1024")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("rso: error: GPU:") && stderr.contains("400 candidates"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the input is left");
+}

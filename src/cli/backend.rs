@@ -21,7 +21,7 @@ pub enum Backend {
 pub fn make_sampler(backend: Backend, quiet: bool) -> Result<Box<dyn Sampler>, Error> {
     match backend {
         Backend::Cpu => Ok(Box::new(CpuSampler::new())),
-        Backend::Gpu => Ok(Box::new(GpuSampler::new(false)?)),
+        Backend::Gpu => Ok(Box::new(with_binding_cap(GpuSampler::new(false)?)?)),
         Backend::Auto => {
             let say = |text: String| {
                 if !quiet {
@@ -29,7 +29,7 @@ pub fn make_sampler(backend: Backend, quiet: bool) -> Result<Box<dyn Sampler>, E
                 }
             };
             match adapter_info() {
-                Some(info) if info.device_type != wgpu::DeviceType::Cpu => match GpuSampler::new(true) {
+                Some(info) if info.device_type != wgpu::DeviceType::Cpu => match GpuSampler::new(true).and_then(with_binding_cap) {
                     Ok(gpu) => {
                         say(format!("using the GPU ({})", info.name));
                         Ok(Box::new(gpu))
@@ -49,5 +49,19 @@ pub fn make_sampler(backend: Backend, quiet: bool) -> Result<Box<dyn Sampler>, E
                 }
             }
         }
+    }
+}
+
+/// `RSO_GPU_MAX_BINDING_BYTES` caps the bytes of rewards one GPU sub-batch binds (the
+/// device's limit otherwise): for tuning, and for testing the split and its errors.
+fn with_binding_cap(gpu: GpuSampler) -> Result<GpuSampler, Error> {
+    match std::env::var("RSO_GPU_MAX_BINDING_BYTES") {
+        Ok(text) => {
+            let bytes = text
+                .parse()
+                .map_err(|_| Error::Argument(format!("RSO_GPU_MAX_BINDING_BYTES: `{text}` is not a byte count")))?;
+            Ok(gpu.with_max_binding_bytes(bytes))
+        }
+        Err(_) => Ok(gpu),
     }
 }
