@@ -83,7 +83,7 @@ fn sampler_table(args: &BenchArgs, params: &SampleParams) -> Result<(), Error> {
         let (gpu_rate, ratio) = match &gpu {
             Some(g) => {
                 let rate = sampler_throughput(g.as_ref(), &batch, params, args.repeats)?;
-                (rate_text(rate), format!("{:.1}x", rate / all))
+                (rate_text(rate), ratio_text(rate / all))
             }
             None => ("-".into(), "-".into()),
         };
@@ -123,6 +123,16 @@ fn io_table(args: &BenchArgs, params: &SampleParams) -> Result<(), Error> {
         );
     }
     Ok(())
+}
+
+fn ratio_text(ratio: f64) -> String {
+    if ratio >= 10.0 {
+        format!("{ratio:.0}x")
+    } else if ratio >= 1.0 {
+        format!("{ratio:.1}x")
+    } else {
+        format!("{ratio:.3}x")
+    }
 }
 
 fn rate_text(rate: f64) -> String {
