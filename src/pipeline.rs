@@ -531,12 +531,14 @@ fn dedup_long(file: &File, name: &Path, index: &LongIndex, g: usize, hashes: &[u
     Ok((kept.len() < pool.len()).then_some(kept))
 }
 
-/// Reads back what the output of a sampled batch needs (ids, prompts, chosen texts) and
-/// returns records whose spans point into the returned buffer. Unchosen candidates keep
-/// empty spans: the output never reads them.
+/// Reads back what the output of a sampled batch needs (ids, prompts, chosen texts, and
+/// the first rows that have other fields, to carry those) and returns records whose spans
+/// point into the returned buffer. Unchosen candidates keep empty spans: the output never
+/// reads them.
 fn long_records(
     file: &File,
     name: &Path,
+    fields: &LongFields,
     index: &LongIndex,
     pools: &LongPools,
     selection: &Selection,
@@ -548,6 +550,9 @@ fn long_records(
             wanted.push(id);
         }
         wanted.push(group.prompt);
+        if let Some(row) = group.row {
+            wanted.push(row);
+        }
         let pool = index.pool(*g);
         for &i in selection.of(m) {
             let input = kept.as_ref().map_or(i, |k| k[i as usize]);
@@ -563,6 +568,14 @@ fn long_records(
         let pool = index.pool(*g);
         let id = group.id.map(|_| RowId { raw: next.next().unwrap_or_default(), text: String::new() });
         let prompt = next.next().unwrap_or_default();
+        let extra = match group.row {
+            Some(_) => {
+                let row = next.next().unwrap_or_default();
+                let fields = long::extra_fields(row.get(&data), group.line, fields)?;
+                fields.into_iter().map(|(key, value)| (key, value.shifted(row.start))).collect()
+            }
+            None => Vec::new(),
+        };
         let size = kept.as_ref().map_or(pool.len(), Vec::len);
         let mut responses = vec![Span::default(); size];
         for &i in selection.of(m) {
@@ -580,7 +593,7 @@ fn long_records(
             rewards,
             positions: kept.clone(),
             duplicates_dropped: (pool.len() - size) as u32,
-            extra: Vec::new(),
+            extra,
         });
     }
     Ok((records, data))
@@ -606,7 +619,7 @@ fn run_long(job: &SampleJob, sampler: &dyn Sampler, file: &File) -> Result<Summa
         }
         let pools = long_pools(job, file, &name, &index, start..end)?;
         let selection = sampler.sample(&pools.batch, &job.params)?;
-        let (records, data) = long_records(file, &name, &index, &pools, &selection)?;
+        let (records, data) = long_records(file, &name, &job.long_fields, &index, &pools, &selection)?;
         summarize(&mut summary, &records, &pools.batch, &selection, k);
         summary.skipped_short += pools.skipped_short;
         summary.duplicates_dropped += pools.duplicates_dropped;
