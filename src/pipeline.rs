@@ -169,7 +169,11 @@ pub fn run_sample(job: &SampleJob, sampler: &dyn Sampler) -> Result<Summary, Err
     let mut summary = match layout {
         Layout::Long => {
             let file = seekable(&job.input, source)?;
-            run_long(job, sampler, &file)?
+            let total = file.metadata().ok().map(|m| m.len());
+            let progress = Progress::new(job.progress, total);
+            let summary = run_long(job, sampler, &file, &progress);
+            progress.finish();
+            summary?
         }
         _ => run_wide(job, sampler, source)?,
     };
@@ -415,19 +419,40 @@ fn write_stage(mut sink: Sink, rx: Receiver<(Vec<u8>, u64)>, progress: Progress)
 #[derive(Clone)]
 struct Progress(Option<indicatif::ProgressBar>);
 
+/// The long layout's two passes on the progress bar: bytes indexed, then prompts written.
+const LONG_INDEX_STYLE: &str = "pass 1/2 {bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}";
+const LONG_SAMPLE_STYLE: &str = "pass 2/2 {bar:40} {pos}/{len} prompts {per_sec} eta {eta}";
+
+fn progress_style(template: &str) -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(template).unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+}
+
 impl Progress {
     fn new(enabled: bool, total: Option<u64>) -> Self {
         if !enabled {
             return Progress(None);
         }
         let bar = match total {
-            Some(n) => indicatif::ProgressBar::new(n).with_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            ),
+            Some(n) => indicatif::ProgressBar::new(n)
+                .with_style(progress_style("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")),
             None => indicatif::ProgressBar::new_spinner(),
         };
         Progress(Some(bar))
+    }
+
+    /// Starts the bar over for a new stage of `len` units (`None`: keep the length), drawn
+    /// with `template`.
+    fn stage(&self, len: Option<u64>, template: &str) {
+        if let Some(bar) = &self.0 {
+            if bar.length().is_some() {
+                bar.set_style(progress_style(template));
+            }
+            if let Some(len) = len {
+                bar.set_length(len);
+                bar.set_style(progress_style(template));
+            }
+            bar.reset();
+        }
     }
 
     fn advance(&self, bytes: u64) {
@@ -601,10 +626,14 @@ fn long_records(
 
 /// The long layout: index the file, then sample prompts in batches (in order of first
 /// appearance) and write their rows.
-fn run_long(job: &SampleJob, sampler: &dyn Sampler, file: &File) -> Result<Summary, Error> {
+/// `progress` follows both passes: the bytes indexed, then the prompts written.
+fn run_long(job: &SampleJob, sampler: &dyn Sampler, file: &File, progress: &Progress) -> Result<Summary, Error> {
     let name = job.input.name();
     let mut sink = Sink::create(job.output.as_deref())?;
-    let index = long::index(file, &name, &job.long_fields, job.block_size, job.dedup)?;
+    progress.stage(None, LONG_INDEX_STYLE);
+    let index =
+        long::index_with_progress(file, &name, &job.long_fields, job.block_size, job.dedup, &|bytes| progress.advance(bytes))?;
+    progress.stage(Some(index.groups.len() as u64), LONG_SAMPLE_STYLE);
     let k = job.params.num_samples as usize;
     let mut summary = Summary { bytes_read: index.bytes, ..Summary::default() };
     let mut start = 0;
@@ -627,6 +656,7 @@ fn run_long(job: &SampleJob, sampler: &dyn Sampler, file: &File) -> Result<Summa
         summary.pairs += formatted.pairs;
         summary.pairs_dropped.add(formatted.dropped);
         sink.write_all(&formatted.bytes)?;
+        progress.advance((end - start) as u64);
         start = end;
     }
     sink.commit()?;

@@ -208,6 +208,18 @@ fn parse_long(
 /// all cores and groups them by prompt. Memory: 24 bytes per candidate (36 while sorting;
 /// with `hash_texts` 8 more, and a permutation while sorting) and a few dozen per prompt.
 pub fn index(file: &File, name: &Path, fields: &LongFields, block_size: usize, hash_texts: bool) -> Result<LongIndex, Error> {
+    index_with_progress(file, name, fields, block_size, hash_texts, &|_| {})
+}
+
+/// [`index`], calling `progress` with the size in bytes of each block once it is indexed.
+pub fn index_with_progress(
+    file: &File,
+    name: &Path,
+    fields: &LongFields,
+    block_size: usize,
+    hash_texts: bool,
+    progress: &dyn Fn(u64),
+) -> Result<LongIndex, Error> {
     let mut source = file.try_clone().map_err(|e| Error::io(name, e))?;
     // The clone shares the file's cursor: start from the beginning whatever it was.
     source.seek(SeekFrom::Start(0)).map_err(|e| Error::io(name, e))?;
@@ -265,6 +277,7 @@ pub fn index(file: &File, name: &Path, fields: &LongFields, block_size: usize, h
                 hashes.push(row.text_hash);
             }
         }
+        progress(chunk.data.len() as u64);
     }
     drop(by_key);
     // A stable sort by group: each pool keeps file order. The text hashes (with --dedup)
