@@ -10,6 +10,7 @@ pub use error::{Error, Result};
 pub mod io;
 pub mod pairs;
 pub mod pipeline;
+pub mod plot;
 pub mod stats;
 pub mod cli;
 pub mod bench;

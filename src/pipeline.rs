@@ -250,7 +250,11 @@ pub fn run_sample(job: &SampleJob, sampler: &dyn Sampler) -> Result<Summary, Err
     let mut summary = match layout {
         Layout::Long => {
             let file = seekable(&job.input, source)?;
-            run_long(job, sampler, &file)?
+            let total = file.metadata().ok().map(|m| m.len());
+            let progress = Progress::new(job.progress, total);
+            let summary = run_long(job, sampler, &file, &progress);
+            progress.finish();
+            summary?
         }
         _ => run_wide(job, sampler, source)?,
     };
@@ -497,19 +501,40 @@ fn write_stage(mut sink: Sink, rx: Receiver<(Vec<u8>, u64)>, progress: Progress)
 #[derive(Clone)]
 struct Progress(Option<indicatif::ProgressBar>);
 
+/// The long layout's two passes on the progress bar: bytes indexed, then prompts written.
+const LONG_INDEX_STYLE: &str = "pass 1/2 {bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}";
+const LONG_SAMPLE_STYLE: &str = "pass 2/2 {bar:40} {pos}/{len} prompts {per_sec} eta {eta}";
+
+fn progress_style(template: &str) -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(template).unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+}
+
 impl Progress {
     fn new(enabled: bool, total: Option<u64>) -> Self {
         if !enabled {
             return Progress(None);
         }
         let bar = match total {
-            Some(n) => indicatif::ProgressBar::new(n).with_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            ),
+            Some(n) => indicatif::ProgressBar::new(n)
+                .with_style(progress_style("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")),
             None => indicatif::ProgressBar::new_spinner(),
         };
         Progress(Some(bar))
+    }
+
+    /// Starts the bar over for a new stage of `len` units (`None`: keep the length), drawn
+    /// with `template`.
+    fn stage(&self, len: Option<u64>, template: &str) {
+        if let Some(bar) = &self.0 {
+            if bar.length().is_some() {
+                bar.set_style(progress_style(template));
+            }
+            if let Some(len) = len {
+                bar.set_length(len);
+                bar.set_style(progress_style(template));
+            }
+            bar.reset();
+        }
     }
 
     fn advance(&self, bytes: u64) {
@@ -613,12 +638,14 @@ fn dedup_long(file: &File, name: &Path, index: &LongIndex, g: usize, hashes: &[u
     Ok((kept.len() < pool.len()).then_some(kept))
 }
 
-/// Reads back what the output of a sampled batch needs (ids, prompts, chosen texts) and
-/// returns records whose spans point into the returned buffer. Unchosen candidates keep
-/// empty spans: the output never reads them.
+/// Reads back what the output of a sampled batch needs (ids, prompts, chosen texts, and
+/// the first rows that have other fields, to carry those) and returns records whose spans
+/// point into the returned buffer. Unchosen candidates keep empty spans: the output never
+/// reads them.
 fn long_records(
     file: &File,
     name: &Path,
+    fields: &LongFields,
     index: &LongIndex,
     pools: &LongPools,
     selection: &Selection,
@@ -630,6 +657,9 @@ fn long_records(
             wanted.push(id);
         }
         wanted.push(group.prompt);
+        if let Some(row) = group.row {
+            wanted.push(row);
+        }
         let pool = index.pool(*g);
         for &i in selection.of(m) {
             let input = kept.as_ref().map_or(i, |k| k[i as usize]);
@@ -645,6 +675,14 @@ fn long_records(
         let pool = index.pool(*g);
         let id = group.id.map(|_| RowId { raw: next.next().unwrap_or_default(), text: String::new() });
         let prompt = next.next().unwrap_or_default();
+        let extra = match group.row {
+            Some(_) => {
+                let row = next.next().unwrap_or_default();
+                let fields = long::extra_fields(row.get(&data), group.line, fields)?;
+                fields.into_iter().map(|(key, value)| (key, value.shifted(row.start))).collect()
+            }
+            None => Vec::new(),
+        };
         let size = kept.as_ref().map_or(pool.len(), Vec::len);
         let mut responses = vec![Span::default(); size];
         for &i in selection.of(m) {
@@ -662,7 +700,7 @@ fn long_records(
             rewards,
             positions: kept.clone(),
             duplicates_dropped: (pool.len() - size) as u32,
-            extra: Vec::new(),
+            extra,
         });
     }
     Ok((records, data))
@@ -670,10 +708,14 @@ fn long_records(
 
 /// The long layout: index the file, then sample prompts in batches (in order of first
 /// appearance) and write their rows.
-fn run_long(job: &SampleJob, sampler: &dyn Sampler, file: &File) -> Result<Summary, Error> {
+/// `progress` follows both passes: the bytes indexed, then the prompts written.
+fn run_long(job: &SampleJob, sampler: &dyn Sampler, file: &File, progress: &Progress) -> Result<Summary, Error> {
     let name = job.input.name();
     let mut sink = Sink::create(job.output.as_deref())?;
-    let index = long::index(file, &name, &job.long_fields, job.block_size, job.dedup)?;
+    progress.stage(None, LONG_INDEX_STYLE);
+    let index =
+        long::index_with_progress(file, &name, &job.long_fields, job.block_size, job.dedup, &|bytes| progress.advance(bytes))?;
+    progress.stage(Some(index.groups.len() as u64), LONG_SAMPLE_STYLE);
     let k = job.params.num_samples as usize;
     let mut summary = Summary { bytes_read: index.bytes, ..Summary::default() };
     let mut start = 0;
@@ -688,7 +730,7 @@ fn run_long(job: &SampleJob, sampler: &dyn Sampler, file: &File) -> Result<Summa
         }
         let pools = long_pools(job, file, &name, &index, start..end)?;
         let selection = sampler.sample(&pools.batch, &job.params)?;
-        let (records, data) = long_records(file, &name, &index, &pools, &selection)?;
+        let (records, data) = long_records(file, &name, &job.long_fields, &index, &pools, &selection)?;
         cross_check_batch(job, &pools.batch, &selection, &records, &mut summary)?;
         summarize(&mut summary, &records, &pools.batch, &selection, k);
         summary.skipped_short += pools.skipped_short;
@@ -697,6 +739,7 @@ fn run_long(job: &SampleJob, sampler: &dyn Sampler, file: &File) -> Result<Summa
         summary.pairs += formatted.pairs;
         summary.pairs_dropped.add(formatted.dropped);
         sink.write_all(&formatted.bytes)?;
+        progress.advance((end - start) as u64);
         start = end;
     }
     sink.commit()?;

@@ -128,7 +128,8 @@ pub fn beta_stats(batch: &Batch, num_samples: u32, beta: f32, sampler: &dyn Samp
     })
 }
 
-fn beta_text(beta: f32) -> String {
+/// A beta as text (`inf` for infinity).
+pub fn beta_text(beta: f32) -> String {
     if beta.is_infinite() {
         "inf".into()
     } else {
@@ -184,81 +185,6 @@ pub fn to_json(stats: &[BetaStats], prompts: usize, candidates: usize, num_sampl
         "seed": seed,
         "betas": rows,
     })
-}
-
-fn escape_xml(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
-/// Reward gain against KL, one labelled point per beta, as a standalone SVG.
-pub fn svg_plot(stats: &[BetaStats]) -> String {
-    let (w, h) = (640.0, 420.0);
-    let (left, right, top, bottom) = (70.0, 30.0, 40.0, 55.0);
-    let span = |values: Vec<f64>| {
-        let lo = values.iter().copied().fold(0.0f64, f64::min);
-        let hi = values.iter().copied().fold(0.0f64, f64::max);
-        let pad = ((hi - lo) * 0.08).max(1e-6);
-        (lo - if lo < 0.0 { pad } else { 0.0 }, hi + pad)
-    };
-    let (x0, x1) = span(stats.iter().map(|s| s.kl).filter(|v| v.is_finite()).collect());
-    let (y0, y1) = span(stats.iter().map(|s| s.gain).filter(|v| v.is_finite()).collect());
-    let px = |x: f64| left + (x - x0) / (x1 - x0) * (w - left - right);
-    let py = |y: f64| h - bottom - (y - y0) / (y1 - y0) * (h - top - bottom);
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
-         font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{}\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">Reward gain vs. KL(softmax(r/beta) || uniform)</text>\n",
-        w / 2.0
-    );
-    // Axes and ticks.
-    svg += &format!(
-        "<line x1=\"{left}\" y1=\"{yb}\" x2=\"{xr}\" y2=\"{yb}\" stroke=\"black\"/>\n\
-         <line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{yb}\" stroke=\"black\"/>\n",
-        yb = h - bottom,
-        xr = w - right
-    );
-    for t in 0..=5 {
-        let x = x0 + (x1 - x0) * t as f64 / 5.0;
-        let y = y0 + (y1 - y0) * t as f64 / 5.0;
-        svg += &format!(
-            "<line x1=\"{px:.1}\" y1=\"{yb}\" x2=\"{px:.1}\" y2=\"{yt}\" stroke=\"black\"/>\
-             <text x=\"{px:.1}\" y=\"{yl}\" text-anchor=\"middle\">{x:.3}</text>\n\
-             <line x1=\"{left}\" y1=\"{py:.1}\" x2=\"{lt}\" y2=\"{py:.1}\" stroke=\"black\"/>\
-             <text x=\"{ll}\" y=\"{pyl:.1}\" text-anchor=\"end\">{y:.3}</text>\n",
-            px = px(x),
-            yb = h - bottom,
-            yt = h - bottom + 5.0,
-            yl = h - bottom + 18.0,
-            py = py(y),
-            pyl = py(y) + 4.0,
-            lt = left - 5.0,
-            ll = left - 8.0,
-        );
-    }
-    svg += &format!(
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">KL (nats, mean over prompts)</text>\n\
-         <text x=\"16\" y=\"{}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {})\">reward gain over the pool mean</text>\n",
-        (left + w - right) / 2.0,
-        h - 12.0,
-        (top + h - bottom) / 2.0,
-        (top + h - bottom) / 2.0
-    );
-    let mut points: Vec<&BetaStats> = stats.iter().filter(|s| s.kl.is_finite() && s.gain.is_finite()).collect();
-    points.sort_by(|a, b| a.kl.total_cmp(&b.kl));
-    let line: Vec<String> = points.iter().map(|s| format!("{:.1},{:.1}", px(s.kl), py(s.gain))).collect();
-    svg += &format!("<polyline points=\"{}\" fill=\"none\" stroke=\"#4477aa\"/>\n", line.join(" "));
-    for s in points {
-        svg += &format!(
-            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"4\" fill=\"#4477aa\"/><text x=\"{tx:.1}\" y=\"{ty:.1}\">{label}</text>\n",
-            x = px(s.kl),
-            y = py(s.gain),
-            tx = px(s.kl) + 6.0,
-            ty = py(s.gain) - 6.0,
-            label = escape_xml(&format!("β={}", beta_text(s.beta)))
-        );
-    }
-    svg += "</svg>\n";
-    svg
 }
 
 #[cfg(test)]
@@ -324,7 +250,7 @@ mod tests {
         assert!(close(s.acceptance_rate, (0.25 + 0.5) / 2.0));
         assert!(close(s.kl, (4.0f64.ln() + 2.0f64.ln()) / 2.0));
         assert!(close(s.mean_rounds, (3.0 + 2.0) / 2.0));
-        let svg = svg_plot(&[s.clone(), beta_stats(&batch, 3, 1.0, &CpuSampler::new()).unwrap()]);
+        let svg = crate::plot::svg::render(&crate::plot::layout(&[s.clone(), beta_stats(&batch, 3, 1.0, &CpuSampler::new()).unwrap()]));
         assert!(svg.starts_with("<svg") && svg.contains("β=0") && svg.contains("β=1"));
         assert!(table(&[s]).lines().count() == 2);
     }

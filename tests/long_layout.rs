@@ -167,3 +167,52 @@ fn bad_long_rows_give_clear_errors() {
     // A wide dump read as long names the missing field.
     fails("{\"prompt\":\"p\",\"responses\":[\"x\"],\"rewards\":[1]}\n", &["--layout", "long"], &["line 1", "field `response`"]);
 }
+
+/// The other fields of a prompt's first long row are carried like a wide row's: the
+/// wide dump with each prompt's first-row fields gives the same rows, samples and pairs.
+#[test]
+fn first_row_fields_are_carried_like_wide_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wide, long) = dumps(120, true, ("prompt", "response", "reward"));
+    let mut wide_rows = rows(&wide);
+    for (p, row) in wide_rows.iter_mut().enumerate() {
+        if p % 4 != 3 {
+            row["source"] = json!({"model": "x", "prompt": p, "text": "é \"q\""});
+            row["tags"] = json!([p, null]);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut long_rows = rows(&long);
+    for row in long_rows.iter_mut() {
+        let p: usize = row["id"].as_str().unwrap()[1..].parse().unwrap();
+        if seen.insert(p) {
+            if p % 4 != 3 {
+                row["source"] = json!({"model": "x", "prompt": p, "text": "é \"q\""});
+                row["tags"] = json!([p, null]);
+            }
+        } else {
+            // Later rows' other fields are not carried.
+            row["source"] = json!("a later row");
+            row["late"] = json!(true);
+        }
+    }
+    let text = |rows: &[Value]| rows.iter().map(|r| format!("{r}\n")).collect::<String>();
+    let w = write(dir.path(), "w.jsonl", &text(&wide_rows));
+    let l = write(dir.path(), "l.jsonl", &text(&long_rows));
+    for mode in [&[][..], &["--pairs", "first-round"], &["--pairs", "tournament", "--dedup"]] {
+        let mut args = vec!["sample", "-k", "4", "--on-short", "all", "--seed", "3", "-q", "--block-size", "4096"];
+        args.extend_from_slice(mode);
+        let mut wa = args.clone();
+        wa.push(w.to_str().unwrap());
+        let mut la = args.clone();
+        la.push(l.to_str().unwrap());
+        let a = rso(&wa, "");
+        let b = rso(&la, "");
+        assert_eq!(a.code, 0, "{}", a.stderr);
+        assert_eq!(b.code, 0, "{}", b.stderr);
+        same_samples(&a.stdout, &b.stdout);
+        let out = rows(&b.stdout);
+        assert!(out.iter().any(|r| r["source"]["model"] == "x"));
+        assert!(out.iter().all(|r| r.get("late").is_none() && r["source"] != json!("a later row")));
+    }
+}

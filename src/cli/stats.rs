@@ -1,6 +1,6 @@
 //! `rso stats`: per-beta statistics of a dump, to choose beta.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
@@ -10,14 +10,35 @@ use crate::error::Error;
 use crate::io::reader::Input;
 use crate::pipeline::{read_pools, SampleJob};
 use crate::sampler::SampleParams;
+use crate::plot;
 use crate::stats;
+
+/// The file format of `--plot`, from the file name's extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PlotFormat {
+    Svg,
+    Png,
+}
+
+impl PlotFormat {
+    fn of(path: &Path) -> Result<Self, Error> {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("svg") => Ok(PlotFormat::Svg),
+            Some("png") => Ok(PlotFormat::Png),
+            _ => Err(Error::Argument(format!(
+                "--plot {}: plots are written as SVG or PNG; use a file name ending in .svg or .png",
+                path.display()
+            ))),
+        }
+    }
+}
 
 #[derive(Args, Debug)]
 #[command(after_help = "Per beta (every number a mean over prompts): sel_mean and sel_std, the mean and spread of the \
 selected rewards; pool_mean; gain = sel_mean - pool_mean; accept_r1, the expected acceptance rate of round one; rounds, \
 the mean number of rounds; short, the fraction of prompts with fewer than k candidates; kl, KL(softmax(r/beta) || uniform) \
 over the pool in nats (the empirical KL(pi_r || pi_sft)).\n\n\
-Example:\n  rso stats dump.jsonl --beta 0.1,0.25,0.5,1,2 -k 8 --plot beta.svg")]
+Example:\n  rso stats dump.jsonl --beta 0.1,0.25,0.5,1,2 -k 8 --plot beta.svg\n  rso stats dump.jsonl --plot beta.png")]
 pub struct StatsArgs {
     /// Input JSONL dump; `-` or nothing reads stdin.
     pub input: Option<PathBuf>,
@@ -33,8 +54,9 @@ pub struct StatsArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Also write a plot of reward gain against KL, one point per beta (SVG).
-    #[arg(long, value_name = "FILE.svg")]
+    /// Also write a plot of reward gain against KL, one point per beta (SVG or PNG, by the
+    /// file name's extension).
+    #[arg(long, value_name = "FILE.svg|FILE.png")]
     pub plot: Option<PathBuf>,
     /// Which sampler runs the batches.
     #[arg(long, value_enum, default_value_t = Backend::Auto)]
@@ -52,15 +74,7 @@ pub struct StatsArgs {
 
 pub fn run(args: StatsArgs) -> Result<(), Error> {
     super::set_threads(args.threads)?;
-    if let Some(plot) = &args.plot {
-        let svg = plot.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"));
-        if !svg {
-            return Err(Error::Argument(format!(
-                "--plot {}: only SVG plots are written; use a file name ending in .svg",
-                plot.display()
-            )));
-        }
-    }
+    let plot_format = args.plot.as_deref().map(PlotFormat::of).transpose()?;
     if args.beta.is_empty() {
         return Err(Error::Argument("--beta: give at least one beta".into()));
     }
@@ -89,9 +103,14 @@ pub fn run(args: StatsArgs) -> Result<(), Error> {
         );
         print!("{}", stats::table(&results));
     }
-    if let Some(plot) = &args.plot {
-        let mut sink = crate::io::sink::Sink::create(Some(plot))?;
-        sink.write_all(stats::svg_plot(&results).as_bytes())?;
+    if let (Some(path), Some(format)) = (&args.plot, plot_format) {
+        let layout = plot::layout(&results);
+        let bytes = match format {
+            PlotFormat::Svg => plot::svg::render(&layout).into_bytes(),
+            PlotFormat::Png => plot::png::render(&layout),
+        };
+        let mut sink = crate::io::sink::Sink::create(Some(path))?;
+        sink.write_all(&bytes)?;
         sink.commit()?;
     }
     Ok(())

@@ -3,8 +3,9 @@
 //! A prompt's rows need not be contiguous (OpenRLHF writes `prompts * N`, so pools are
 //! interleaved through the whole file). [`index`] makes one pass over a seekable file and
 //! keeps, per candidate, only where its response is in the file and its reward (24 bytes),
-//! and per prompt where its id and prompt are. Texts stay on disk: [`read_spans`] copies
-//! the ones the output needs back out by offset.
+//! and per prompt where its id and prompt are (and, when its first row has other fields,
+//! where that row is). Texts stay on disk: [`read_spans`] copies the ones the output
+//! needs back out by offset.
 //!
 //! Grouping: rows with an id are grouped by the id's text; their prompts must be the same
 //! raw JSON (an error otherwise). Rows without an id are grouped by the prompt's raw JSON
@@ -91,6 +92,9 @@ pub struct Group {
     pub id: Option<(FileSpan, u64)>,
     /// The prompt's raw JSON, in its first row.
     pub prompt: FileSpan,
+    /// The whole first row, when it has fields besides the layout's own (they are carried
+    /// into the output: [`extra_fields`] reads them back out of it).
+    pub row: Option<FileSpan>,
 }
 
 /// What the first pass learns of a long dump.
@@ -122,6 +126,8 @@ struct LongRow {
     id: Option<(FileSpan, u64)>,
     prompt: FileSpan,
     prompt_hash: u64,
+    /// The whole row, when it has other fields.
+    row: Option<FileSpan>,
     response: FileSpan,
     reward: f64,
     text_hash: u64,
@@ -191,6 +197,7 @@ fn parse_long(
         id,
         prompt: at(prompt),
         prompt_hash: sip64(4, prompt_raw),
+        row: (!row.extra.is_empty()).then(|| FileSpan { offset: file_offset, len: bytes.len() as u32 }),
         response: at(response),
         reward,
         text_hash: if hash_texts { text_hash(response_raw) } else { 0 },
@@ -201,6 +208,18 @@ fn parse_long(
 /// all cores and groups them by prompt. Memory: 24 bytes per candidate (36 while sorting;
 /// with `hash_texts` 8 more, and a permutation while sorting) and a few dozen per prompt.
 pub fn index(file: &File, name: &Path, fields: &LongFields, block_size: usize, hash_texts: bool) -> Result<LongIndex, Error> {
+    index_with_progress(file, name, fields, block_size, hash_texts, &|_| {})
+}
+
+/// [`index`], calling `progress` with the size in bytes of each block once it is indexed.
+pub fn index_with_progress(
+    file: &File,
+    name: &Path,
+    fields: &LongFields,
+    block_size: usize,
+    hash_texts: bool,
+    progress: &dyn Fn(u64),
+) -> Result<LongIndex, Error> {
     let mut source = file.try_clone().map_err(|e| Error::io(name, e))?;
     // The clone shares the file's cursor: start from the beginning whatever it was.
     source.seek(SeekFrom::Start(0)).map_err(|e| Error::io(name, e))?;
@@ -248,7 +267,7 @@ pub fn index(file: &File, name: &Path, fields: &LongFields, block_size: usize, h
                     let g = u32::try_from(groups.len())
                         .map_err(|_| Error::input(row.line, &fields.prompt, "more than 2^32 prompts"))?;
                     by_key.insert(row.key, g);
-                    groups.push(Group { line: row.line, id: row.id, prompt: row.prompt });
+                    groups.push(Group { line: row.line, id: row.id, prompt: row.prompt, row: row.row });
                     prompt_hashes.push(row.prompt_hash);
                     g
                 }
@@ -258,6 +277,7 @@ pub fn index(file: &File, name: &Path, fields: &LongFields, block_size: usize, h
                 hashes.push(row.text_hash);
             }
         }
+        progress(chunk.data.len() as u64);
     }
     drop(by_key);
     // A stable sort by group: each pool keeps file order. The text hashes (with --dedup)
@@ -278,6 +298,17 @@ pub fn index(file: &File, name: &Path, fields: &LongFields, block_size: usize, h
         starts[g + 1] += starts[g];
     }
     Ok(LongIndex { groups, candidates, starts, text_hashes: hash_texts.then_some(hashes), bytes })
+}
+
+/// The fields of a long row (read back from [`Group::row`]) besides the layout's own:
+/// (quoted key, raw value span into `text`), in row order.
+pub fn extra_fields(text: &[u8], line: u64, fields: &LongFields) -> Result<Vec<(String, Span)>, Error> {
+    let text = std::str::from_utf8(text).map_err(|e| Error::Json { line, message: format!("not valid UTF-8 ({e})") })?;
+    let row = parse_row(text, &fields.spec()).map_err(|e| match e.field {
+        Some(field) => Error::input(line, &field, e.message),
+        None => Error::Json { line, message: e.message },
+    })?;
+    Ok(row.extra)
 }
 
 /// Reads the given file spans into `buf` (appending; reads sorted by offset) and returns
@@ -351,6 +382,22 @@ mod tests {
             let hashes = index.text_hashes.as_ref().unwrap();
             assert_eq!(hashes[1], text_hash("\"cé\"".as_bytes()));
         }
+    }
+
+    #[test]
+    fn the_first_row_of_a_prompt_keeps_its_other_fields() {
+        let text = "{\"prompt\":\"p\",\"response\":\"a\",\"reward\":1}\n\
+                    {\"prompt\":\"q\",\"source\":{\"model\":\"x\"},\"response\":\"b\",\"reward\":2,\"n\":[1]}\n\
+                    {\"prompt\":\"p\",\"response\":\"c\",\"reward\":3,\"source\":\"later\"}\n";
+        let f = dump(text);
+        let index = index(f.as_file(), f.path(), &LongFields::default(), 1 << 20, false).unwrap();
+        assert_eq!(index.groups[0].row, None);
+        let row = index.groups[1].row.unwrap();
+        let mut buf = Vec::new();
+        let span = read_spans(f.as_file(), f.path(), &[row], &mut buf).unwrap()[0];
+        let extra = extra_fields(span.get(&buf), 2, &LongFields::default()).unwrap();
+        let got: Vec<(&str, &[u8])> = extra.iter().map(|(k, v)| (k.as_str(), v.shifted(span.start).get(&buf))).collect();
+        assert_eq!(got, vec![("\"source\"", &br#"{"model":"x"}"#[..]), ("\"n\"", b"[1]")]);
     }
 
     #[test]
