@@ -188,29 +188,50 @@ impl Scanner<'_> {
         (self.b.get(self.i..end)? == word).then(|| self.i = end)
     }
 
-    /// A string starting at the cursor.
+    /// A string starting at the cursor. Inlined for the common short string: the
+    /// closing quote within the next eight bytes and nothing to check before it.
+    #[inline(always)]
     fn string(&mut self) -> Option<Str> {
         let start = self.i;
-        self.eat(b'"')?;
+        if self.b.get(start) != Some(&b'"') {
+            return None;
+        }
+        if let Some(chunk) = self.b.get(start + 1..start + 9) {
+            let hits = special_bytes(u64::from_le_bytes(chunk.try_into().unwrap()));
+            if hits != 0 {
+                let end = start + 1 + hits.trailing_zeros() as usize / 8;
+                if self.b[end] == b'"' {
+                    self.i = end + 1;
+                    return Some(Str { span: self.span_from(start), escaped: false });
+                }
+            }
+        }
+        self.long_string(start)
+    }
+
+    /// A string starting at `start` (its opening quote), the general case: eight bytes at
+    /// a time to the next quote, backslash or control character.
+    #[inline(never)]
+    fn long_string(&mut self, start: usize) -> Option<Str> {
+        let b = self.b;
+        let mut i = start + 1;
         let mut escaped = false;
         loop {
-            self.i += find_special(&self.b[self.i..])?;
-            match self.b[self.i] {
+            i = find_special(b, i)?;
+            match b[i] {
                 b'"' => {
-                    self.i += 1;
+                    self.i = i + 1;
                     return Some(Str { span: self.span_from(start), escaped });
                 }
                 b'\\' => {
                     escaped = true;
-                    self.i += 1;
-                    match self.next()? {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                    match *b.get(i + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
                         b'u' => {
-                            let hex = self.b.get(self.i..self.i + 4)?;
-                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                            if !b.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) {
                                 return None;
                             }
-                            self.i += 4;
+                            i += 6;
                         }
                         _ => return None,
                     }
@@ -289,6 +310,7 @@ impl Scanner<'_> {
     /// A number's value, as serde_json (with `float_roundtrip`) gives it: the correctly
     /// rounded `f64` of the decimal (integers: `u64`/`i64` as `f64`, the same value), or
     /// `None` where it would not be finite.
+    #[inline]
     fn number(&mut self) -> Option<f64> {
         let n = self.number_text()?;
         let value = match n.fast_value() {
@@ -300,88 +322,88 @@ impl Scanner<'_> {
     }
 
     /// Validates a number's syntax and gathers what [`NumberText::fast_value`] needs.
+    #[inline(always)]
     fn number_text(&mut self) -> Option<NumberText> {
-        let mut n = NumberText { start: self.i, negative: false, mantissa: 0, digits: 0, exp10: 0, fraction: false, exponent: false };
-        if self.peek() == Some(b'-') {
-            n.negative = true;
-            self.i += 1;
-        }
-        match self.next()? {
-            b'0' => {}
-            c @ b'1'..=b'9' => {
-                n.push_digit(c);
-                while let Some(c @ b'0'..=b'9') = self.peek() {
-                    n.push_digit(c);
-                    self.i += 1;
-                }
+        let b = self.b;
+        let start = self.i;
+        let mut i = start;
+        let negative = b.get(i) == Some(&b'-');
+        i += negative as usize;
+        let mut mantissa = 0u64;
+        let mut digits = match b.get(i) {
+            Some(b'0') => {
+                i += 1;
+                0
             }
+            Some(b'1'..=b'9') => digit_run(b, &mut i, &mut mantissa),
             _ => return None,
-        }
-        if self.peek() == Some(b'.') {
-            self.i += 1;
-            n.fraction = true;
-            let first = self.i;
-            while let Some(c @ b'0'..=b'9') = self.peek() {
-                n.push_digit(c);
-                n.exp10 -= 1;
-                self.i += 1;
-            }
-            if self.i == first {
+        };
+        let mut exp10 = 0i64;
+        let fraction = b.get(i) == Some(&b'.');
+        if fraction {
+            i += 1;
+            let n = digit_run(b, &mut i, &mut mantissa);
+            if n == 0 {
                 return None;
             }
+            digits += n;
+            exp10 = -(n as i64);
         }
-        if let Some(b'e' | b'E') = self.peek() {
-            self.i += 1;
-            n.exponent = true;
-            let negative = match self.peek() {
-                Some(b'-') => {
-                    self.i += 1;
-                    true
-                }
-                Some(b'+') => {
-                    self.i += 1;
-                    false
-                }
-                _ => false,
-            };
-            let first = self.i;
-            let mut exp: i64 = 0;
-            while let Some(c @ b'0'..=b'9') = self.peek() {
+        let exponent = matches!(b.get(i), Some(b'e' | b'E'));
+        if exponent {
+            i += 1;
+            let negative_exp = b.get(i) == Some(&b'-');
+            if negative_exp || b.get(i) == Some(&b'+') {
+                i += 1;
+            }
+            let first = i;
+            let mut exp = 0i64;
+            while let Some(&c @ b'0'..=b'9') = b.get(i) {
                 // Saturates far outside the fast range; the slow path sees the text.
                 exp = (exp * 10 + (c - b'0') as i64).min(1 << 40);
-                self.i += 1;
+                i += 1;
             }
-            if self.i == first {
+            if i == first {
                 return None;
             }
-            n.exp10 += if negative { -exp } else { exp };
+            exp10 += if negative_exp { -exp } else { exp };
         }
-        Some(n)
+        self.i = i;
+        Some(NumberText { start, negative, mantissa, digits, exp10, fraction, exponent })
     }
+}
+
+/// Reads the digits at `*i` into `mantissa` (wrapping: only trusted up to 19 digits);
+/// returns how many there were.
+#[inline(always)]
+fn digit_run(b: &[u8], i: &mut usize, mantissa: &mut u64) -> usize {
+    let first = *i;
+    while let Some(&c) = b.get(*i) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        *mantissa = mantissa.wrapping_mul(10).wrapping_add(d as u64);
+        *i += 1;
+    }
+    *i - first
 }
 
 /// What a number's text says: value `±mantissa × 10^exp10` when `digits <= 19`.
 struct NumberText {
     start: usize,
     negative: bool,
+    /// The digits as an integer; wrapped (meaningless) past 19 digits.
     mantissa: u64,
-    /// Significant digits seen (leading zeros of the integer part excluded, those of a
-    /// fraction counted: a conservative count for the fast path).
-    digits: u32,
+    /// Digits gathered into `mantissa` (a lone leading `0` excluded, the zeros that
+    /// start a fraction counted: a conservative count for the fast path).
+    digits: usize,
     exp10: i64,
     fraction: bool,
     exponent: bool,
 }
 
 impl NumberText {
-    fn push_digit(&mut self, c: u8) {
-        if self.digits < 19 {
-            self.mantissa = self.mantissa * 10 + (c - b'0') as u64;
-        }
-        // Past 19 digits the mantissa is incomplete and `fast_value` declines.
-        self.digits = self.digits.saturating_add(1);
-    }
-
     /// The exactly rounded value when the mantissa and the power of ten are both exact
     /// in `f64` (Clinger's fast path: one correctly rounded multiply or divide).
     fn fast_value(&self) -> Option<f64> {
@@ -398,25 +420,26 @@ impl NumberText {
     }
 }
 
-/// The offset of the first `"`, `\` or control character (< 0x20) in `bytes`, if any.
-/// Eight bytes at a time (SWAR): a byte is flagged when it equals `"` or `\` or is below
-/// 0x20; borrows only flag bytes after a true hit, so the lowest flag is exact.
-fn find_special(bytes: &[u8]) -> Option<usize> {
+/// Flags (high bit of the byte) the bytes of `x` that end a plain run of string text:
+/// `"`, `\\` and control characters (< 0x20), eight bytes at a time (SWAR). Borrows only
+/// flag bytes after a true hit, so the lowest flag is exact.
+#[inline(always)]
+fn special_bytes(x: u64) -> u64 {
     const ONES: u64 = u64::MAX / 255;
     const HIGH: u64 = ONES << 7;
-    let mut chunks = bytes.chunks_exact(8);
-    let mut offset = 0;
-    for chunk in &mut chunks {
-        let x = u64::from_le_bytes(chunk.try_into().unwrap());
-        let quote = x ^ (ONES * b'"' as u64);
-        let backslash = x ^ (ONES * b'\\' as u64);
-        let hits = (x.wrapping_sub(ONES * 0x20) | quote.wrapping_sub(ONES) | backslash.wrapping_sub(ONES))
-            & !x
-            & HIGH;
+    let quote = x ^ (ONES * b'"' as u64);
+    let backslash = x ^ (ONES * b'\\' as u64);
+    (x.wrapping_sub(ONES * 0x20) | quote.wrapping_sub(ONES) | backslash.wrapping_sub(ONES)) & !x & HIGH
+}
+
+/// The index of the first `"`, `\\` or control character at or after `i`, if any.
+fn find_special(b: &[u8], mut i: usize) -> Option<usize> {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let hits = special_bytes(u64::from_le_bytes(chunk.try_into().unwrap()));
         if hits != 0 {
-            return Some(offset + hits.trailing_zeros() as usize / 8);
+            return Some(i + hits.trailing_zeros() as usize / 8);
         }
-        offset += 8;
+        i += 8;
     }
-    chunks.remainder().iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|p| offset + p)
+    b[i..].iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|p| i + p)
 }
