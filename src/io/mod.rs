@@ -1,12 +1,14 @@
 //! Reading candidate dumps and writing results.
 //!
 //! - [`reader`]: the input as blocks of whole lines (bounded memory).
-//! - [`row`]: one JSON row in one pass, texts kept as raw spans.
+//! - [`row`]: one JSON row in one pass, texts kept as raw spans; [`fast_row`]: a
+//!   hand-written scanner for the common case, checked against serde_json.
 //! - [`wide`]: the wide layout (one prompt per row) into [`PromptRecord`]s.
 //! - [`long`]: the long layout (one response per row), grouped by prompt over a file.
 //! - [`layout`]: which of the two a dump has.
 //! - [`output`]: sample and pair rows out; [`sink`]: stdout or a file replaced atomically.
 
+pub mod fast_row;
 pub mod layout;
 pub mod long;
 pub mod output;

@@ -90,7 +90,18 @@ pub struct RowError {
 }
 
 /// Parses one line (without its newline) against `spec`.
+///
+/// Most rows take the hand-written scanner of [`super::fast_row`]; the rest (and every
+/// row in error) take serde_json, which gives the same result or words the error.
 pub fn parse_row(line: &str, spec: &RowSpec) -> Result<ParsedRow, RowError> {
+    if let Some(row) = super::fast_row::parse_row_fast(line, spec) {
+        return Ok(row);
+    }
+    parse_row_serde(line, spec)
+}
+
+/// [`parse_row`] by serde_json alone: the reference the fast scanner must agree with.
+pub fn parse_row_serde(line: &str, spec: &RowSpec) -> Result<ParsedRow, RowError> {
     let current = Cell::new(None::<usize>);
     let mut de = serde_json::Deserializer::from_str(line);
     let seed = RowSeed { spec, base: line.as_ptr(), current: &current };
