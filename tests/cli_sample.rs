@@ -85,6 +85,8 @@ fn output_does_not_depend_on_threads_or_block_size() {
         vec!["--threads", "2", "--block-size", "1"],
         vec!["--threads", "1", "--block-size", "3000"],
         vec!["--block-size", "100000000"],
+        vec!["--block-size", "2K"],
+        vec!["--block-size", "1MiB"],
     ] {
         let mut all = vec!["sample", "-q"];
         all.extend(args.iter());
@@ -256,6 +258,9 @@ fn bad_arguments_exit_2_with_a_message() {
         vec!["sample", "-k", "-3"],
         vec!["sample", "--on-short", "maybe"],
         vec!["sample", "--backend", "tpu"],
+        vec!["sample", "--block-size", "0"],
+        vec!["sample", "--block-size", "4 parsecs"],
+        vec!["sample", "--block-size", "99999999999G"],
     ] {
         let run = rso(&args, input.as_bytes());
         assert_eq!(run.code, (2), "{args:?}");

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::backend::{make_sampler, Backend};
+use super::backend::{Backend, RunArgs};
 use crate::error::Error;
 use crate::io::reader::Input;
 use super::dump::DumpArgs;
@@ -37,9 +37,6 @@ pub struct SampleArgs {
     /// Random seed; the same seed gives the same samples on any machine and backend.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Which sampler runs the batches.
-    #[arg(long, value_enum, default_value_t = Backend::Auto)]
-    pub backend: Backend,
     /// A pool with fewer candidates than k: stop with an error, keep all, or skip the prompt.
     #[arg(long, value_enum, default_value_t = OnShort::Error)]
     pub on_short: OnShort,
@@ -50,12 +47,8 @@ pub struct SampleArgs {
     pub pairs: Option<PairStrategy>,
     #[command(flatten)]
     pub dump: DumpArgs,
-    /// Worker threads for parsing and CPU sampling (0: all cores).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// Input bytes per batch (default: what the backend prefers).
-    #[arg(long, hide = true)]
-    pub block_size: Option<usize>,
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Run the GPU backend (any adapter) and the CPU reference on every batch and report
     /// the prompts whose indices differ: only near ties between a uniform and its
     /// acceptance probability may (GPU exp is not correctly rounded); any other difference
@@ -68,17 +61,16 @@ pub struct SampleArgs {
 }
 
 pub fn run(args: SampleArgs) -> Result<(), Error> {
-    super::set_threads(args.threads)?;
     let params = SampleParams::new(args.num_samples, args.beta)?;
     let backend = if args.cross_check {
-        if args.backend == Backend::Cpu {
+        if args.run.backend == Backend::Cpu {
             return Err(Error::Argument("--cross-check compares the GPU with the CPU: leave out --backend cpu".into()));
         }
-        Backend::Gpu
+        Some(Backend::Gpu)
     } else {
-        args.backend
+        None
     };
-    let sampler = make_sampler(backend, args.quiet)?;
+    let sampler = args.run.start(backend, args.quiet)?;
     let mut job = SampleJob::new(Input::from_arg(args.input.as_deref()), params);
     job.output = args.output;
     job.seed = args.seed;
@@ -88,7 +80,7 @@ pub fn run(args: SampleArgs) -> Result<(), Error> {
         Some(strategy) => OutputMode::Pairs(strategy),
         None => OutputMode::Samples,
     };
-    job.block_size = args.block_size.unwrap_or_else(|| sampler.preferred_block_bytes()).max(1);
+    job.block_size = args.run.block_size(sampler.as_ref());
     job.cross_check = args.cross_check;
     job.progress = !args.quiet && std::io::stderr().is_terminal();
     let summary = run_sample(&job, sampler.as_ref())?;

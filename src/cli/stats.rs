@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::backend::{make_sampler, Backend};
+use super::backend::RunArgs;
 use super::dump::DumpArgs;
 use crate::error::Error;
 use crate::io::reader::Input;
@@ -58,31 +58,22 @@ pub struct StatsArgs {
     /// file name's extension).
     #[arg(long, value_name = "FILE.svg|FILE.png")]
     pub plot: Option<PathBuf>,
-    /// Which sampler runs the batches.
-    #[arg(long, value_enum, default_value_t = Backend::Auto)]
-    pub backend: Backend,
     #[command(flatten)]
     pub dump: DumpArgs,
-    /// Worker threads (0: all cores).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// Input bytes per block.
-    /// Input bytes per batch (default: what the backend prefers).
-    #[arg(long, hide = true)]
-    pub block_size: Option<usize>,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 pub fn run(args: StatsArgs) -> Result<(), Error> {
-    super::set_threads(args.threads)?;
     let plot_format = args.plot.as_deref().map(PlotFormat::of).transpose()?;
     if args.beta.is_empty() {
         return Err(Error::Argument("--beta: give at least one beta".into()));
     }
     let params = SampleParams::new(args.num_samples, args.beta[0])?;
-    let sampler = make_sampler(args.backend, false)?;
+    let sampler = args.run.start(None, false)?;
     let mut job = SampleJob::new(Input::from_arg(args.input.as_deref()), params);
     job.seed = args.seed;
-    job.block_size = args.block_size.unwrap_or_else(|| sampler.preferred_block_bytes()).max(1);
+    job.block_size = args.run.block_size(sampler.as_ref());
     args.dump.apply(&mut job);
     let pools = read_pools(&job)?;
     let results = args
