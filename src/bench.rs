@@ -72,12 +72,12 @@ pub fn parse_floor(path: &Path, block_size: usize) -> Result<u64, Error> {
         let lines = chunk.lines();
         let valid: Result<u64, Error> = lines
             .par_iter()
-            .with_min_len(64)
+            .with_min_len(chunk.lines_per_task(lines.len()))
             .map(|&(line, text)| {
                 if text.iter().all(u8::is_ascii_whitespace) {
                     return Ok(0);
                 }
-                let text = std::str::from_utf8(text).map_err(|e| Error::Json { line, message: e.to_string() })?;
+                let text = crate::io::row::utf8_line(text, line)?;
                 serde_json::from_str::<IgnoredAny>(text)
                     .map(|_| 1)
                     .map_err(|e| Error::Json { line, message: e.to_string() })

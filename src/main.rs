@@ -1,5 +1,10 @@
 use clap::Parser;
 
+// Blocks of input come and go by the megabyte: mimalloc keeps them instead of returning
+// them to the system (and faulting them in again) each time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     // Mesa's drivers complain on stderr when this is unset; give them a usual place.
     if std::env::var_os("XDG_RUNTIME_DIR").is_none() {

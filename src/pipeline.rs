@@ -350,7 +350,7 @@ fn parse_block(job: &SampleJob, spec: &RowSpec, chunk: Chunk, ordinal: &mut u64)
     let lines = chunk.lines();
     let parsed: Vec<Result<Option<PromptRecord>, Error>> = lines
         .par_iter()
-        .with_min_len(64)
+        .with_min_len(chunk.lines_per_task(lines.len()))
         .map(|&(line_no, text)| {
             if text.iter().all(u8::is_ascii_whitespace) {
                 return Ok(None);

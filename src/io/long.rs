@@ -22,7 +22,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::reader::ChunkReader;
-use super::row::{parse_row, ParsedRow, Role, RowSpec, Span};
+use super::row::{parse_line, Role, RowSpec, Span};
 use crate::error::Error;
 use crate::sampler::rng;
 
@@ -171,12 +171,7 @@ fn parse_long(
     fields: &LongFields,
     hash_texts: bool,
 ) -> Result<LongRow, Error> {
-    let text = std::str::from_utf8(text)
-        .map_err(|e| Error::Json { line: line_no, message: format!("not valid UTF-8 ({e})") })?;
-    let row: ParsedRow = parse_row(text, spec).map_err(|e| match e.field {
-        Some(field) => Error::input(line_no, &field, e.message),
-        None => Error::Json { line: line_no, message: e.message },
-    })?;
+    let (row, text) = parse_line(text, line_no, spec)?;
     let bytes = text.as_bytes();
     let at = |span: Span| FileSpan { offset: file_offset + span.start as u64, len: span.end - span.start };
     let prompt = row.prompt.ok_or_else(|| Error::input(line_no, &fields.prompt, "missing"))?;
@@ -238,7 +233,7 @@ pub fn index_with_progress(
         let lines = chunk.lines();
         let rows: Vec<Result<Option<LongRow>, Error>> = lines
             .par_iter()
-            .with_min_len(256)
+            .with_min_len(chunk.lines_per_task(lines.len()))
             .map(|&(line_no, text)| {
                 if text.iter().all(u8::is_ascii_whitespace) {
                     return Ok(None);
@@ -303,11 +298,7 @@ pub fn index_with_progress(
 /// The fields of a long row (read back from [`Group::row`]) besides the layout's own:
 /// (quoted key, raw value span into `text`), in row order.
 pub fn extra_fields(text: &[u8], line: u64, fields: &LongFields) -> Result<Vec<(String, Span)>, Error> {
-    let text = std::str::from_utf8(text).map_err(|e| Error::Json { line, message: format!("not valid UTF-8 ({e})") })?;
-    let row = parse_row(text, &fields.spec()).map_err(|e| match e.field {
-        Some(field) => Error::input(line, &field, e.message),
-        None => Error::Json { line, message: e.message },
-    })?;
+    let (row, _) = parse_line(text, line, &fields.spec())?;
     Ok(row.extra)
 }
 

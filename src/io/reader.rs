@@ -132,6 +132,15 @@ pub struct Chunk {
 }
 
 impl Chunk {
+    /// How many of the block's `lines` one parallel task should take: enough for about
+    /// 64 KiB of input, so short rows are not split too finely and a block of a few long
+    /// rows (long texts) still spreads over the cores.
+    pub fn lines_per_task(&self, lines: usize) -> usize {
+        const BYTES_PER_TASK: usize = 64 << 10;
+        let mean_line = self.data.len() / lines.max(1);
+        (BYTES_PER_TASK / mean_line.max(1)).clamp(1, 1024)
+    }
+
     /// The block's lines (without '\n' or a trailing '\r'), each with its 1-based number.
     pub fn lines(&self) -> Vec<(u64, &[u8])> {
         let mut out = Vec::new();

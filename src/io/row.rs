@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
+use crate::error::Error;
 
 /// A byte range into a line (or a chunk holding it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -98,6 +99,27 @@ pub fn parse_row(line: &str, spec: &RowSpec) -> Result<ParsedRow, RowError> {
         return Ok(row);
     }
     parse_row_serde(line, spec)
+}
+
+/// Parses input line `line_no` (raw bytes, without its newline): UTF-8 checked (SIMD),
+/// then [`parse_row`]; errors name the line and, where there is one, the field.
+pub fn parse_line<'a>(text: &'a [u8], line_no: u64, spec: &RowSpec) -> Result<(ParsedRow, &'a str), Error> {
+    let text = utf8_line(text, line_no)?;
+    let row = parse_row(text, spec).map_err(|e| match e.field {
+        Some(field) => Error::input(line_no, &field, e.message),
+        None => Error::Json { line: line_no, message: e.message },
+    })?;
+    Ok((row, text))
+}
+
+/// Line `line_no` as text, or an error naming the line where it is not valid UTF-8.
+pub fn utf8_line(text: &[u8], line_no: u64) -> Result<&str, Error> {
+    match simdutf8::basic::from_utf8(text) {
+        Ok(text) => Ok(text),
+        // The fast check says only whether; the standard one says where.
+        Err(_) => std::str::from_utf8(text)
+            .map_err(|e| Error::Json { line: line_no, message: format!("not valid UTF-8 ({e})") }),
+    }
 }
 
 /// [`parse_row`] by serde_json alone: the reference the fast scanner must agree with.

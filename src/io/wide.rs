@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::row::{parse_row, ParsedRow, Role, RowSpec, Span};
+use super::row::{parse_line, ParsedRow, Role, RowSpec, Span};
 use super::PromptRecord;
 use crate::error::Error;
 
@@ -42,12 +42,7 @@ pub fn parse_wide(
     spec: &RowSpec,
     dedup: bool,
 ) -> Result<PromptRecord, Error> {
-    let text = std::str::from_utf8(text)
-        .map_err(|e| Error::Json { line: line_no, message: format!("not valid UTF-8 ({e})") })?;
-    let row = parse_row(text, spec).map_err(|e| match e.field {
-        Some(field) => Error::input(line_no, &field, e.message),
-        None => Error::Json { line: line_no, message: e.message },
-    })?;
+    let (row, text) = parse_line(text, line_no, spec)?;
     record_from_row(row, text.as_bytes(), line_no, at, spec, dedup)
 }
 
