@@ -2,6 +2,9 @@
 # Whole-run comparison of `rso sample` with the Python peers (the paper's snippet and an
 # orjson + numpy vectorised version) on dumps made by gen_dump.py, plus the parse floor.
 # Prints a markdown table: wall time (best of 3), peak RSS, and ratios measured in one run.
+# A second table runs rso alone on ~100 MB and ~2 GB dumps (the text dump repeated) with 1
+# and 2 threads: throughput and peak RSS, which must not grow with the dump.
+# SKIP_BIG=1 leaves out the 2 GB dump (it needs 2.2 GB of disk in TMPDIR).
 #
 #   bash benches/compare.sh [BENCH_DIR]      (BENCH_DIR holds gen_dump.py and the peers;
 #                                             default ../shared/bench; needs numpy, orjson)
@@ -12,6 +15,11 @@ work="${TMPDIR:-/tmp}/rso-compare"
 mkdir -p "$work"
 cargo build --release -q
 rso="$PWD/target/release/rso"
+
+python3 -c 'import numpy, orjson' 2>/dev/null || {
+    echo "benches/compare.sh: the Python peers need numpy and orjson: pip install numpy orjson" >&2
+    exit 1
+}
 
 best_of_3() { # prints "seconds maxrss_kb" of the fastest of three runs of the command "$@"
     python3 - "$@" <<'PY'
@@ -38,7 +46,7 @@ for spec in "rewards:--prompts 10000 --candidates 64" "text:--prompts 2000 --can
     name=${spec%%:*}; args=${spec#*:}
     # shellcheck disable=SC2086
     file=$(dump "$name" $args)
-    size=$(du -m "$file" | cut -f1)
+    size=$(mb_of "$file")
     read -r t_rso rss_rso < <(best_of_3 "$rso" sample "$file" -q -o /dev/null --backend cpu)
     read -r t_seed _ < <(best_of_3 sh -c "python3 '$bench_dir/seed_baseline.py' 8 0.5 < '$file'")
     read -r t_np _ < <(best_of_3 sh -c "python3 '$bench_dir/numpy_baseline.py' 8 0.5 < '$file'")
@@ -47,4 +55,30 @@ for spec in "rewards:--prompts 10000 --candidates 64" "text:--prompts 2000 --can
         "$name" "$args" "$size" "$t_rso" "$t_seed" "$t_np" "$floor" \
         "$(echo "$t_seed / $t_rso" | bc -l)" "$(echo "$t_np / $t_rso" | bc -l)" \
         "$(echo "$t_rso / $floor" | bc -l)" "$((rss_rso / 1024))"
+done
+
+# Memory and cores: the text dump repeated to ~100 MB and ~2 GB.
+text="$work/text.jsonl"
+repeat_to() { # name, megabytes: the text dump repeated, cut at a line end near that size
+    local out="$work/$1.jsonl"
+    if [ ! -s "$out" ]; then
+        local copies=$(( $2 * 1000000 / $(stat -c %s "$text") + 1 ))
+        for _ in $(seq "$copies"); do cat "$text"; done | head -c "$(( $2 * 1000000 ))" | sed '$d' >"$out"
+    fi
+    echo "$out"
+}
+mb_of() { echo $(( $(stat -c %s "$1") / 1000000 )); }
+sizes="100"
+[ "${SKIP_BIG:-0}" = 1 ] || sizes="100 2000"
+echo
+echo "| dump | size | rso, 1 thread | rso, 2 threads | 2 threads / 1 | peak RSS (2 threads) |"
+echo "|---|---|---|---|---|---|"
+for mb in $sizes; do
+    file=$(repeat_to "text-${mb}mb" "$mb")
+    size=$(mb_of "$file")
+    read -r t1 _ < <(best_of_3 "$rso" sample "$file" -q -o /dev/null --backend cpu --threads 1)
+    read -r t2 rss2 < <(best_of_3 "$rso" sample "$file" -q -o /dev/null --backend cpu --threads 2)
+    printf "| text dump repeated | %s MB | %.3f s (%.0f MB/s) | %.3f s (%.0f MB/s) | %.2fx | %d MB |\n" \
+        "$size" "$t1" "$(echo "$size / $t1" | bc -l)" "$t2" "$(echo "$size / $t2" | bc -l)" \
+        "$(echo "$t1 / $t2" | bc -l)" "$((rss2 / 1024))"
 done
