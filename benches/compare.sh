@@ -34,6 +34,8 @@ print(f"{best:.4f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
 PY
 }
 
+mb_of() { echo $(( $(stat -c %s "$1") / 1000000 )); }
+
 dump() { # name, gen_dump args...
     local name=$1; shift
     [ -s "$work/$name.jsonl" ] || python3 "$bench_dir/gen_dump.py" "$@" >"$work/$name.jsonl"
@@ -67,7 +69,6 @@ repeat_to() { # name, megabytes: the text dump repeated, cut at a line end near 
     fi
     echo "$out"
 }
-mb_of() { echo $(( $(stat -c %s "$1") / 1000000 )); }
 sizes="100"
 [ "${SKIP_BIG:-0}" = 1 ] || sizes="100 2000"
 echo
