@@ -139,44 +139,20 @@ impl Scanner<'_> {
                     return None;
                 }
                 self.i += 1;
-                self.ws();
-                if self.peek() == Some(b']') {
-                    self.i += 1;
-                } else {
-                    loop {
-                        self.value(depth + 1)?;
-                        self.ws();
-                        match self.next()? {
-                            b',' => self.ws(),
-                            b']' => break,
-                            _ => return None,
-                        }
-                    }
-                }
+                self.items(b']', |s| s.value(depth + 1).map(drop))?;
             }
             b'{' => {
                 if depth >= MAX_DEPTH {
                     return None;
                 }
                 self.i += 1;
-                self.ws();
-                if self.peek() == Some(b'}') {
-                    self.i += 1;
-                } else {
-                    loop {
-                        self.string()?;
-                        self.ws();
-                        self.eat(b':')?;
-                        self.ws();
-                        self.value(depth + 1)?;
-                        self.ws();
-                        match self.next()? {
-                            b',' => self.ws(),
-                            b'}' => break,
-                            _ => return None,
-                        }
-                    }
-                }
+                self.items(b'}', |s| {
+                    s.string()?;
+                    s.ws();
+                    s.eat(b':')?;
+                    s.ws();
+                    s.value(depth + 1).map(drop)
+                })?;
             }
             _ => return None,
         }
@@ -241,44 +217,40 @@ impl Scanner<'_> {
         }
     }
 
+    /// The items of an array or object whose opening bracket is behind the cursor, each
+    /// read by `item`, separated by commas, up to the `close` bracket.
+    #[inline(always)]
+    fn items(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.ws();
+        if self.peek() == Some(close) {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            item(self)?;
+            self.ws();
+            match self.next()? {
+                b',' => self.ws(),
+                c if c == close => return Some(()),
+                _ => return None,
+            }
+        }
+    }
+
     /// An array of strings, as spans.
     fn strings(&mut self) -> Option<Vec<Span>> {
         let mut out = Vec::with_capacity(64);
         self.eat(b'[')?;
-        self.ws();
-        if self.peek() == Some(b']') {
-            self.i += 1;
-            return Some(out);
-        }
-        loop {
-            out.push(self.string()?.span);
-            self.ws();
-            match self.next()? {
-                b',' => self.ws(),
-                b']' => return Some(out),
-                _ => return None,
-            }
-        }
+        self.items(b']', |s| Some(out.push(s.string()?.span)))?;
+        Some(out)
     }
 
     /// An array of numbers.
     fn numbers(&mut self) -> Option<Vec<f64>> {
         let mut out = Vec::with_capacity(64);
         self.eat(b'[')?;
-        self.ws();
-        if self.peek() == Some(b']') {
-            self.i += 1;
-            return Some(out);
-        }
-        loop {
-            out.push(self.number()?);
-            self.ws();
-            match self.next()? {
-                b',' => self.ws(),
-                b']' => return Some(out),
-                _ => return None,
-            }
-        }
+        self.items(b']', |s| Some(out.push(s.number()?)))?;
+        Some(out)
     }
 
     /// A row id: a string (decoded) or an integer literal (its text).
