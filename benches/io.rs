@@ -8,7 +8,7 @@ use rso::bench::{parse_floor, synthetic_dump};
 use rso::io::reader::Input;
 use rso::pipeline::{run_sample, SampleJob};
 use rso::sampler::cpu::CpuSampler;
-use rso::sampler::SampleParams;
+use rso::sampler::{SampleParams, Sampler};
 
 fn io_path(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
@@ -19,9 +19,10 @@ fn io_path(c: &mut Criterion) {
         let path = dir.path().join(name.replace(' ', "_"));
         std::fs::write(&path, text).unwrap();
         group.throughput(Throughput::Bytes(text.len() as u64));
-        group.bench_function(format!("parse floor/{name}"), |b| b.iter(|| parse_floor(&path, 8 << 20).unwrap()));
         let mut job = SampleJob::new(Input::File(path.clone()), SampleParams::new(8, 0.5).unwrap());
         job.output = Some(PathBuf::from("/dev/null"));
+        job.block_size = CpuSampler::new().preferred_block_bytes();
+        group.bench_function(format!("parse floor/{name}"), |b| b.iter(|| parse_floor(&path, job.block_size).unwrap()));
         group.bench_function(format!("rso sample/{name}"), |b| b.iter(|| run_sample(&job, &CpuSampler::new()).unwrap()));
     }
     group.finish();

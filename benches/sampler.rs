@@ -29,38 +29,21 @@ fn bench(c: &mut Criterion) {
     let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
     let cpu = CpuSampler::new();
 
-    let mut group = c.benchmark_group("cpu 1 thread");
-    group.sample_size(10).measurement_time(std::time::Duration::from_secs(3));
-    for (prompts, b) in &batches {
-        group.throughput(Throughput::Elements((prompts * CANDIDATES) as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(prompts), b, |bench, b| {
-            bench.iter(|| one_thread.install(|| cpu.sample(b, &params).unwrap()))
-        });
-    }
-    group.finish();
-
-    let mut group = c.benchmark_group(format!("cpu {} threads", rayon::current_num_threads()));
-    group.sample_size(10).measurement_time(std::time::Duration::from_secs(3));
-    for (prompts, b) in &batches {
-        group.throughput(Throughput::Elements((prompts * CANDIDATES) as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(prompts), b, |bench, b| {
-            bench.iter(|| cpu.sample(b, &params).unwrap())
-        });
-    }
-    group.finish();
-
+    let mut run = |group: &str, sample: &dyn Fn(&Batch) -> rso::sampler::Selection| {
+        let mut group = c.benchmark_group(group);
+        group.sample_size(10).measurement_time(std::time::Duration::from_secs(3));
+        for (prompts, b) in &batches {
+            group.throughput(Throughput::Elements((prompts * CANDIDATES) as u64));
+            group.bench_with_input(BenchmarkId::from_parameter(prompts), b, |bench, b| bench.iter(|| sample(b)));
+        }
+        group.finish();
+    };
+    run("cpu 1 thread", &|b| one_thread.install(|| cpu.sample(b, &params).unwrap()));
+    run(&format!("cpu {} threads", rayon::current_num_threads()), &|b| cpu.sample(b, &params).unwrap());
     match GpuSampler::new(false) {
         Ok(gpu) => {
             eprintln!("GPU: {}", gpu.describe());
-            let mut group = c.benchmark_group("gpu");
-            group.sample_size(10).measurement_time(std::time::Duration::from_secs(3));
-            for (prompts, b) in &batches {
-                group.throughput(Throughput::Elements((prompts * CANDIDATES) as u64));
-                group.bench_with_input(BenchmarkId::from_parameter(prompts), b, |bench, b| {
-                    bench.iter(|| gpu.sample(b, &params).unwrap())
-                });
-            }
-            group.finish();
+            run("gpu", &|b| gpu.sample(b, &params).unwrap());
         }
         Err(e) => eprintln!("skipping the GPU benchmarks: {e}"),
     }

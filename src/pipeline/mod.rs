@@ -94,7 +94,7 @@ impl SampleJob {
             fields: WideFields::default(),
             long_fields: LongFields::default(),
             mode: OutputMode::Samples,
-            block_size: 8 << 20,
+            block_size: 1 << 20,
             progress: false,
             cross_check: false,
         }
