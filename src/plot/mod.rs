@@ -76,13 +76,15 @@ pub fn layout(stats: &[BetaStats]) -> Layout {
     let span = |values: Vec<f64>| {
         let lo = values.iter().copied().fold(0.0f64, f64::min);
         let hi = values.iter().copied().fold(0.0f64, f64::max);
-        let pad = ((hi - lo) * 0.08).max(1e-6);
-        (lo - if lo < 0.0 { pad } else { 0.0 }, hi + pad)
+        let pad = ((hi - lo) * 0.05).max(1e-6);
+        nice_axis(lo - if lo < 0.0 { pad } else { 0.0 }, hi + pad)
     };
     let mut chosen: Vec<&BetaStats> = stats.iter().filter(|s| s.kl.is_finite() && s.gain.is_finite()).collect();
     chosen.sort_by(|a, b| a.kl.total_cmp(&b.kl));
-    let (x0, x1) = span(chosen.iter().map(|s| s.kl).collect());
-    let (y0, y1) = span(chosen.iter().map(|s| s.gain).collect());
+    let x_axis_ticks = span(chosen.iter().map(|s| s.kl).collect());
+    let y_axis_ticks = span(chosen.iter().map(|s| s.gain).collect());
+    let (x0, x1) = (x_axis_ticks[0], x_axis_ticks[x_axis_ticks.len() - 1]);
+    let (y0, y1) = (y_axis_ticks[0], y_axis_ticks[y_axis_ticks.len() - 1]);
     let px = |x: f64| left + (x - x0) / (x1 - x0) * (w - left - right);
     let py = |y: f64| h - bottom - (y - y0) / (y1 - y0) * (h - top - bottom);
     let text = |x: f64, y: f64, text: String, anchor: Anchor| Text { x, y, text, anchor, size: TEXT_SIZE, vertical: false };
@@ -96,13 +98,13 @@ pub fn layout(stats: &[BetaStats]) -> Layout {
         Line { x1: left, y1: x_axis, x2: w - right, y2: x_axis },
         Line { x1: y_axis, y1: top, x2: y_axis, y2: x_axis },
     ];
-    for t in 0..=5 {
-        let x = x0 + (x1 - x0) * t as f64 / 5.0;
-        let y = y0 + (y1 - y0) * t as f64 / 5.0;
+    for &x in &x_axis_ticks {
         lines.push(Line { x1: px(x), y1: x_axis, x2: px(x), y2: x_axis + 5.0 });
-        texts.push(text(px(x), x_axis + 18.0, format!("{x:.3}"), Anchor::Middle));
+        texts.push(text(px(x), x_axis + 18.0, tick_text(x), Anchor::Middle));
+    }
+    for &y in &y_axis_ticks {
         lines.push(Line { x1: left, y1: py(y), x2: left - 5.0, y2: py(y) });
-        texts.push(text(left - 8.0, py(y) + 4.0, format!("{y:.3}"), Anchor::End));
+        texts.push(text(left - 8.0, py(y) + 4.0, tick_text(y), Anchor::End));
     }
     texts.push(text((left + w - right) / 2.0, h - 12.0, "KL (nats, mean over prompts)".into(), Anchor::Middle));
     texts.push(Text {
@@ -114,6 +116,24 @@ pub fn layout(stats: &[BetaStats]) -> Layout {
         texts.push(text(p.x + 6.0, p.y - 6.0, format!("β={}", beta_text(p.beta)), Anchor::Start));
     }
     Layout { width: w, height: h, lines, texts, points, point_radius: 4.0 }
+}
+
+/// Ticks for an axis covering `lo..hi`: about five round values (steps of 1, 2 or 5 times
+/// a power of ten) from a multiple of the step at or below `lo` to one at or above `hi`.
+fn nice_axis(lo: f64, hi: f64) -> Vec<f64> {
+    let raw = (hi - lo) / 5.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|&s| s >= raw).unwrap_or(10.0 * magnitude);
+    let first = (lo / step).floor() as i64;
+    let last = ((hi / step).ceil() as i64).max(first + 1);
+    (first..=last).map(|i| i as f64 * step).collect()
+}
+
+/// A tick's label: as few decimals as the value needs (at most 6).
+fn tick_text(value: f64) -> String {
+    let text = format!("{value:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" { "0".into() } else { text.into() }
 }
 
 #[cfg(test)]
@@ -135,6 +155,19 @@ mod tests {
                 kl,
             })
             .collect()
+    }
+
+    #[test]
+    fn axes_have_round_ticks_covering_the_data() {
+        assert_eq!(nice_axis(0.0, 3.2), vec![0.0, 1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(nice_axis(0.0, 1.29), vec![0.0, 0.5, 1.0, 1.5]);
+        let ticks = nice_axis(-0.013, 0.041);
+        assert_eq!(ticks.first().map(|t| (t * 100.0).round()), Some(-2.0));
+        assert!(*ticks.last().unwrap() >= 0.041 && ticks.len() >= 4 && ticks.len() <= 8, "{ticks:?}");
+        assert_eq!(tick_text(0.5), "0.5");
+        assert_eq!(tick_text(2.0), "2");
+        assert_eq!(tick_text(-0.0), "0");
+        assert_eq!(tick_text(0.02), "0.02");
     }
 
     #[test]
