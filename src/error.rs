@@ -33,6 +33,12 @@ impl Error {
         Error::Io { path: path.into(), source }
     }
 
+    /// Writing to a pipe whose reader has gone (`rso sample ... | head`): not a failure of
+    /// the run, so the CLI stops quietly.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
     /// Exit code for the CLI: 2 for bad input or arguments, 1 for everything else.
     pub fn exit_code(&self) -> i32 {
         match self {

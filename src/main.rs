@@ -12,6 +12,9 @@ fn main() {
     }
     let cli = rso::cli::Cli::parse();
     if let Err(err) = rso::cli::run(cli) {
+        if err.is_broken_pipe() {
+            std::process::exit(0);
+        }
         eprintln!("rso: error: {err}");
         std::process::exit(err.exit_code());
     }

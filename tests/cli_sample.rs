@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::Value;
 
 mod common;
-use common::{ok, rso};
+use common::{ok, rso, write};
 
 fn rows(text: &str) -> Vec<Value> {
     common::rows(text)
@@ -310,4 +310,72 @@ fn compressed_inputs_give_the_same_output() {
     std::fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
     let run = rso(&["sample", gz.to_str().unwrap(), "-q"], b"");
     assert_ne!(run.code, 0);
+}
+
+#[test]
+fn a_byte_order_mark_before_the_first_row_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dump(20);
+    let plain = ok(&["sample", "-q", "--backend", "cpu"], input.as_bytes());
+    let with_bom = format!("\u{feff}{input}");
+    // From stdin, and from a file (layout detected from the first row either way).
+    assert_eq!(ok(&["sample", "-q", "--backend", "cpu"], with_bom.as_bytes()), plain);
+    let path = write(dir.path(), "bom.jsonl", &with_bom);
+    assert_eq!(ok(&["sample", "-q", "--backend", "cpu", path.to_str().unwrap()], b""), plain);
+    // Long layout: texts are read back by file offset, which the mark shifts.
+    let long: String = rows(&input)
+        .iter()
+        .flat_map(|row| {
+            let n = row["responses"].as_array().unwrap().len();
+            (0..n).map(move |i| {
+                serde_json::json!({"id": row["id"], "prompt": row["prompt"], "response": row["responses"][i],
+                    "reward": row["rewards"][i]})
+                .to_string()
+                    + "\n"
+            })
+        })
+        .collect();
+    let long_plain = write(dir.path(), "long.jsonl", &long);
+    let long_bom = write(dir.path(), "long_bom.jsonl", &format!("\u{feff}{long}"));
+    let a = ok(&["sample", "-q", "--backend", "cpu", long_plain.to_str().unwrap()], b"");
+    let b = ok(&["sample", "-q", "--backend", "cpu", long_bom.to_str().unwrap()], b"");
+    assert_eq!(a, b);
+    assert_eq!(rows(&a).len(), 20);
+}
+
+#[test]
+fn a_closed_output_pipe_ends_the_run_quietly() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    let input = dump(3000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rso"))
+        .args(["sample", "--backend", "cpu"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    // Read one row, then close the pipe, like `rso sample ... | head -1`.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("{\"id\":\"q0\""), "{first}");
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}
+
+#[test]
+fn an_output_in_a_missing_folder_is_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("no/such/folder/out.jsonl");
+    let run = rso(&["sample", "-q", "--backend", "cpu", "-o", target.to_str().unwrap()], dump(3).as_bytes());
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("out.jsonl") && run.stderr.contains("does not exist"), "{}", run.stderr);
+    assert!(!run.stderr.contains(".partial"), "{}", run.stderr);
 }

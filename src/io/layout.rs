@@ -35,6 +35,9 @@ pub fn peek_first_row(mut source: Source) -> io::Result<(Option<Vec<u8>>, Source
     let mut piece = vec![0u8; 64 * 1024];
     let mut line_start = 0;
     let first = loop {
+        if line_start == 0 && prefix.starts_with(super::reader::UTF8_BOM) {
+            line_start = super::reader::UTF8_BOM.len();
+        }
         // Look at the complete lines read so far.
         while let Some(end) = memchr::memchr(b'\n', &prefix[line_start..]).map(|e| line_start + e) {
             let line = &prefix[line_start..end];

@@ -163,6 +163,9 @@ impl Chunk {
 }
 
 /// Splits a byte stream into [`Chunk`]s of about `block_size` bytes, each ending at a line end.
+/// The UTF-8 byte order mark, skipped at the start of an input.
+pub const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
+
 pub struct ChunkReader {
     source: Box<dyn Read + Send>,
     name: PathBuf,
@@ -204,6 +207,11 @@ impl ChunkReader {
             if got == 0 {
                 self.done = true;
             }
+        }
+        if self.offset == 0 && data.starts_with(UTF8_BOM) {
+            // A byte order mark (some Windows tools write one) is not part of the first row.
+            data.drain(..UTF8_BOM.len());
+            self.offset = UTF8_BOM.len() as u64;
         }
         if data.is_empty() {
             return Ok(None);

@@ -40,9 +40,15 @@ impl Sink {
                     let mode = std::fs::metadata(p).map(|m| m.permissions().mode()).unwrap_or(0o666);
                     builder.permissions(std::fs::Permissions::from_mode(mode));
                 }
-                let file = builder
-                    .tempfile_in(&dir)
-                    .map_err(|e| Error::io(&dir, e))?;
+                if !dir.is_dir() {
+                    let message = format!("the folder {} does not exist", dir.display());
+                    return Err(Error::io(p, io::Error::new(io::ErrorKind::NotFound, message)));
+                }
+                let file = builder.tempfile_in(&dir).map_err(|e| {
+                    // Name the folder, not the temporary file's made-up name.
+                    let message = format!("cannot create a file in {}: {}", dir.display(), e.kind());
+                    Error::io(p, io::Error::new(e.kind(), message))
+                })?;
                 let (file, temp) = file.into_parts();
                 Ok(Sink::File { writer: BufWriter::with_capacity(1 << 20, file), temp, path: p.to_path_buf() })
             }
