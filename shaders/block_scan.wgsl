@@ -21,11 +21,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     }
     let l = large[g];
     if (lid == 0u) {
-        wg_flag = select(0u, 1u, l.taken < l.wanted);
         wg_blocks = l.num_blocks;
         wg_carry = 0u;
     }
-    if (workgroupUniformLoad(&wg_flag) == 0u) {
+    if (!workgroup_flag(l.taken < l.wanted, lid)) {
         if (lid == 0u) {
             large[g].need = 0u;
         }

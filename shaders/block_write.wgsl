@@ -17,11 +17,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     }
     let block = blocks[b];
     let l = large[block.large];
-    if (lid == 0u) {
-        // Done pools have need 0; so do blocks whose acceptances all rank past the need.
-        wg_flag = select(0u, 1u, block.count > 0u && block.prefix < l.need);
-    }
-    if (workgroupUniformLoad(&wg_flag) == 0u) {
+    // Done pools have need 0; so do blocks whose acceptances all rank past the need.
+    if (!workgroup_flag(block.count > 0u && block.prefix < l.need, lid)) {
         return;
     }
     let lane = lane_of(l, b, lid);

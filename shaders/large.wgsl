@@ -80,5 +80,13 @@ fn workgroup_inclusive_sum(v: u32, lid: u32) -> u32 {
     return s;
 }
 
-// Whether the pool of `large[g]` still samples this round, as a uniform value.
+// Lane 0's `flag`, seen by every lane as a workgroup-uniform value (the load is a
+// barrier), so that a whole workgroup can return early and the lanes that go on still
+// meet every later barrier together.
 var<workgroup> wg_flag: u32;
+fn workgroup_flag(flag: bool, lid: u32) -> bool {
+    if (lid == 0u) {
+        wg_flag = select(0u, 1u, flag);
+    }
+    return workgroupUniformLoad(&wg_flag) != 0u;
+}

@@ -12,10 +12,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         return;
     }
     let l = large[g];
-    if (lid == 0u) {
-        wg_flag = select(0u, 1u, l.taken < l.wanted);
-    }
-    if (workgroupUniformLoad(&wg_flag) == 0u) {
+    if (!workgroup_flag(l.taken < l.wanted, lid)) {
         return;
     }
     var m = -F32_MAX;
