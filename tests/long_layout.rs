@@ -216,3 +216,32 @@ fn first_row_fields_are_carried_like_wide_fields() {
         assert!(out.iter().all(|r| r.get("late").is_none() && r["source"] != json!("a later row")));
     }
 }
+
+#[test]
+fn compressed_long_dumps_give_the_same_output() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, long) = dumps(60, true, ("prompt", "response", "reward"));
+    let plain = write(dir.path(), "l.jsonl", &long);
+    let gz = dir.path().join("l.jsonl.gz");
+    let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
+    encoder.write_all(long.as_bytes()).unwrap();
+    encoder.finish().unwrap();
+    let zst = dir.path().join("l.jsonl.zst");
+    std::fs::write(&zst, zstd::encode_all(long.as_bytes(), 1).unwrap()).unwrap();
+    let sample = |path: &std::path::Path| {
+        rso(&["sample", "-q", "--backend", "cpu", "-k", "4", "--on-short", "all", path.to_str().unwrap()], b"")
+    };
+    let want = sample(&plain).stdout;
+    assert_eq!(rows(&want).len(), 60);
+    for compressed in [&gz, &zst] {
+        let run = sample(compressed);
+        assert_eq!((run.code, run.stdout), (0, want.clone()), "{}", run.stderr);
+    }
+    // A truncated archive is an error naming the input, not a short output.
+    let bytes = std::fs::read(&gz).unwrap();
+    std::fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
+    let failed = sample(&gz);
+    assert_ne!(failed.code, 0);
+    assert!(failed.stderr.contains("l.jsonl.gz"), "{}", failed.stderr);
+}

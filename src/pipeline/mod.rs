@@ -17,14 +17,14 @@ mod wide;
 pub use summary::{CrossCheckTotals, PromptDifference, Summary};
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::error::Error;
 use crate::io::layout::{self, Layout};
 use crate::io::long::LongFields;
-use crate::io::reader::{ChunkReader, Input};
+use crate::io::reader::{ChunkReader, Compression, Input};
 use crate::io::wide::WideFields;
 use crate::pairs::PairStrategy;
 use crate::sampler::{Batch, SampleParams, Sampler};
@@ -131,17 +131,30 @@ pub fn open_input(job: &SampleJob) -> Result<(Layout, Box<dyn Read + Send>), Err
     Ok((detected, source))
 }
 
-/// A seekable file holding the input: the file itself, or standard input spilled to an
-/// unnamed temporary file (the long layout reads texts back by offset).
+/// A seekable file holding the input: the file itself, or (standard input, a compressed
+/// file, a pipe) its bytes spilled to an unnamed temporary file: the long layout reads
+/// texts back by offset.
 fn seekable(input: &Input, mut source: Box<dyn Read + Send>) -> Result<File, Error> {
-    match input {
-        Input::File(path) => File::open(path).map_err(|e| Error::io(path, e)),
-        Input::Stdin => {
-            let mut file = tempfile::tempfile().map_err(|e| Error::io(std::env::temp_dir(), e))?;
-            std::io::copy(&mut source, &mut file).map_err(|e| Error::io("<stdin>", e))?;
-            Ok(file)
+    if let Input::File(path) = input {
+        let plain = Compression::of(path) == Compression::None;
+        if plain && std::fs::metadata(path).map(|m| m.is_file()).unwrap_or(false) {
+            return File::open(path).map_err(|e| Error::io(path, e));
         }
     }
+    // Standard input, a compressed file (decompressed on the way) or a pipe: copied to an
+    // unnamed temporary file, read errors naming the input, write errors the temporary folder.
+    let mut file = tempfile::tempfile().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let got = match source.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(got) => got,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io(input.name(), e)),
+        };
+        file.write_all(&buffer[..got]).map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    }
+    Ok(file)
 }
 
 /// Every pool of a dump (either layout), for statistics: rewards and prompt keys in one
