@@ -31,11 +31,14 @@ impl Input {
         }
     }
 
-    /// The input's size in bytes when known (for progress).
+    /// The size in bytes of what the input reads, when known (for progress): not for
+    /// standard input, nor for a compressed file (its decompressed size is not).
     pub fn len(&self) -> Option<u64> {
         match self {
-            Input::Stdin => None,
-            Input::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            Input::File(p) if Compression::of(p) == Compression::None => {
+                std::fs::metadata(p).ok().filter(|m| m.is_file()).map(|m| m.len())
+            }
+            _ => None,
         }
     }
 
