@@ -10,6 +10,7 @@ use serde::de::IgnoredAny;
 
 use crate::error::Error;
 use crate::io::reader::{ChunkReader, Input};
+use crate::sampler::gpu::GpuSampler;
 use crate::sampler::{rng, Batch, SampleParams, Sampler};
 
 /// A synthetic batch: `prompts` pools of `candidates` Gaussian-ish rewards, keys from the
@@ -49,6 +50,18 @@ pub fn best_time<T>(repeats: usize, mut f: impl FnMut() -> Result<T, Error>) -> 
 pub fn sampler_throughput(sampler: &dyn Sampler, batch: &Batch, params: &SampleParams, repeats: usize) -> Result<f64, Error> {
     let (time, _) = best_time(repeats, || sampler.sample(batch, params))?;
     Ok(batch.num_candidates() as f64 / time.as_secs_f64())
+}
+
+/// Candidates per second of the GPU's sampling passes alone (timestamp queries: no
+/// uploads or read-backs), the best of `repeats`; `None` where the device cannot time them.
+pub fn gpu_kernel_throughput(gpu: &GpuSampler, batch: &Batch, params: &SampleParams, repeats: usize) -> Result<Option<f64>, Error> {
+    let mut best: Option<Duration> = None;
+    for _ in 0..repeats.max(1) {
+        let (_, time) = gpu.sample_timed(batch, params)?;
+        let Some(time) = time else { return Ok(None) };
+        best = Some(best.map_or(time, |b| b.min(time)));
+    }
+    Ok(best.filter(|t| !t.is_zero()).map(|t| batch.num_candidates() as f64 / t.as_secs_f64()))
 }
 
 /// The floor of reading: every byte of the file in blocks, nothing else. Returns bytes read.

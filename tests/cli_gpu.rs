@@ -80,3 +80,21 @@ fn a_gpu_failure_ends_the_run_with_no_output_file() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the input is left");
 }
+
+#[test]
+fn bench_prints_the_gpu_columns() {
+    if !have_adapter() {
+        return;
+    }
+    let out = ok(&["bench", "--prompts", "300", "--candidates", "16", "--repeats", "1"], b"");
+    assert!(out.contains("| gpu | gpu kernels |"), "{out}");
+    let row = out.lines().find(|l| l.starts_with("| 300 x 16 |")).unwrap_or_else(|| panic!("{out}"));
+    let cells: Vec<&str> = row.split('|').map(str::trim).filter(|c| !c.is_empty()).collect();
+    assert_eq!(cells.len(), 7, "{row}");
+    // Every rate is a number of candidates per second (the kernel column may be "-" only
+    // on a device without timestamp queries, which the header line then says).
+    for cell in &cells[1..4] {
+        assert!(cell.ends_with("M/s") || cell.ends_with("G/s"), "{row}");
+    }
+    assert!(cells[4].ends_with("/s") || out.contains("no timestamp queries"), "{row}");
+}

@@ -266,3 +266,28 @@ fn gpu_output_distribution_matches_exact_enumeration() {
     }
     distribution_fits("large pool", &large, 3, 0.25, 4_000);
 }
+
+#[test]
+fn timed_sampling_gives_the_same_selection_and_a_kernel_time() {
+    let gpu = gpu_or_skip!();
+    let mut lcg = Lcg(5);
+    let mut batch = Batch::new();
+    // Small pools and two large ones, so both kinds of pass are timed.
+    for p in 0..300u64 {
+        let n = if p % 150 == 7 { 20_000 } else { 1 + lcg.below(300) as usize };
+        let rewards: Vec<f32> = (0..n).map(|_| lcg.normal()).collect();
+        batch.push(rewards, rng::prompt_stream_key(9, p));
+    }
+    let params = SampleParams::new(8, 0.5).unwrap();
+    let plain = gpu.sample(&batch, &params).unwrap();
+    let (timed, kernel_time) = gpu.sample_timed(&batch, &params).unwrap();
+    assert_eq!(timed, plain);
+    eprintln!("timestamp queries: {}, kernel time {kernel_time:?}", gpu.can_time_passes());
+    match kernel_time {
+        Some(time) => {
+            assert!(gpu.can_time_passes());
+            assert!(time > std::time::Duration::ZERO && time < std::time::Duration::from_secs(60), "{time:?}");
+        }
+        None => assert!(!gpu.can_time_passes()),
+    }
+}

@@ -69,7 +69,7 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 pub fn make_sampler(backend: Backend, quiet: bool) -> Result<Box<dyn Sampler>, Error> {
     match backend {
         Backend::Cpu => Ok(Box::new(CpuSampler::new())),
-        Backend::Gpu => Ok(Box::new(with_binding_cap(GpuSampler::new(false)?)?)),
+        Backend::Gpu => Ok(Box::new(gpu_sampler()?)),
         Backend::Auto => {
             let say = |text: String| {
                 if !quiet {
@@ -98,6 +98,11 @@ pub fn make_sampler(backend: Backend, quiet: bool) -> Result<Box<dyn Sampler>, E
             }
         }
     }
+}
+
+/// The GPU sampler on any adapter (`--backend gpu`), with `RSO_GPU_MAX_BINDING_BYTES` applied.
+pub fn gpu_sampler() -> Result<GpuSampler, Error> {
+    with_binding_cap(GpuSampler::new(false)?)
 }
 
 /// `RSO_GPU_MAX_BINDING_BYTES` caps the bytes of rewards one GPU sub-batch binds (the

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::backend::{make_sampler, Backend};
-use crate::bench::{best_time, parse_floor, read_floor, sampler_throughput, synthetic_batch};
+use super::backend::gpu_sampler;
+use crate::bench::{best_time, gpu_kernel_throughput, parse_floor, read_floor, sampler_throughput, synthetic_batch};
 use crate::error::Error;
 use crate::io::reader::Input;
 use crate::pipeline::{run_sample, OnShort, SampleJob};
@@ -59,10 +59,10 @@ fn sampler_table(args: &BenchArgs, params: &SampleParams) -> Result<(), Error> {
         .build()
         .map_err(|e| Error::Argument(e.to_string()))?;
     let cpu = CpuSampler::new();
-    let gpu: Option<Box<dyn Sampler>> = if args.no_gpu {
+    let gpu = if args.no_gpu {
         None
     } else {
-        match make_sampler(Backend::Gpu, true) {
+        match gpu_sampler() {
             Ok(s) => Some(s),
             Err(e) => {
                 println!("gpu: unavailable ({e})");
@@ -71,27 +71,36 @@ fn sampler_table(args: &BenchArgs, params: &SampleParams) -> Result<(), Error> {
         }
     };
     if let Some(g) = &gpu {
-        println!("gpu: {}", g.describe());
+        let kernels = if g.can_time_passes() { "" } else { " (no timestamp queries: no kernel column)" };
+        println!("gpu: {}{kernels}", g.describe());
     }
-    println!("cpu: {threads} threads; k = {}, beta = {}; candidates per second (best of {})\n", params.num_samples, params.beta, args.repeats);
-    println!("| batch | cpu 1 thread | cpu {threads} threads | gpu | gpu / cpu {threads} threads |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "cpu: {threads} threads; k = {}, beta = {}; candidates per second (best of {}); gpu: whole calls \
+         (upload, sampling, read-back); gpu kernels: the sampling passes alone\n",
+        params.num_samples, params.beta, args.repeats
+    );
+    println!("| batch | cpu 1 thread | cpu {threads} threads | gpu | gpu kernels | gpu / cpu {threads} threads | gpu kernels / cpu {threads} threads |");
+    println!("|---|---|---|---|---|---|---|");
     for &prompts in &args.prompts {
         let batch = synthetic_batch(prompts, args.candidates, 0);
         let single = one_thread.install(|| sampler_throughput(&cpu, &batch, params, args.repeats))?;
         let all = sampler_throughput(&cpu, &batch, params, args.repeats)?;
-        let (gpu_rate, ratio) = match &gpu {
-            Some(g) => {
-                let rate = sampler_throughput(g.as_ref(), &batch, params, args.repeats)?;
-                (rate_text(rate), ratio_text(rate / all))
-            }
-            None => ("-".into(), "-".into()),
-        };
+        let (mut whole, mut kernels) = (None, None);
+        if let Some(g) = &gpu {
+            whole = Some(sampler_throughput(g, &batch, params, args.repeats)?);
+            kernels = gpu_kernel_throughput(g, &batch, params, args.repeats)?;
+        }
+        let rate = |r: Option<f64>| r.map_or("-".into(), rate_text);
+        let ratio = |r: Option<f64>| r.map_or("-".into(), |r| ratio_text(r / all));
         println!(
-            "| {prompts} x {} | {} | {} | {gpu_rate} | {ratio} |",
+            "| {prompts} x {} | {} | {} | {} | {} | {} | {} |",
             args.candidates,
             rate_text(single),
-            rate_text(all)
+            rate_text(all),
+            rate(whole),
+            rate(kernels),
+            ratio(whole),
+            ratio(kernels)
         );
     }
     Ok(())
@@ -101,7 +110,7 @@ fn io_table(args: &BenchArgs, params: &SampleParams) -> Result<(), Error> {
     println!("\n| dump | size | read floor | parse floor | rso sample (cpu) | sample / parse floor |");
     println!("|---|---|---|---|---|---|");
     for path in &args.input {
-        let block = 8 << 20;
+        let block = CpuSampler::new().preferred_block_bytes();
         let (read, bytes) = best_time(args.repeats, || read_floor(path, block))?;
         let (parse, _) = best_time(args.repeats, || parse_floor(path, block))?;
         let mut job = SampleJob::new(Input::File(path.clone()), *params);

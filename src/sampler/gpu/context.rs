@@ -10,6 +10,8 @@ pub struct Context {
     pub queue: wgpu::Queue,
     pub info: wgpu::AdapterInfo,
     pub limits: wgpu::Limits,
+    /// Whether the device has timestamp queries (for timing the sampling passes).
+    pub timestamps: bool,
     /// Set by the device-lost callback and by uncaptured errors; checked after each wait.
     failure: Arc<Mutex<Option<String>>>,
 }
@@ -37,9 +39,10 @@ impl Context {
             max_compute_invocations_per_workgroup: 256,
             ..wgpu::Limits::downlevel_defaults()
         };
+        let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("rso"),
-            required_features: wgpu::Features::empty(),
+            required_features: if timestamps { wgpu::Features::TIMESTAMP_QUERY } else { wgpu::Features::empty() },
             required_limits: required.clone(),
             ..Default::default()
         }))
@@ -56,7 +59,7 @@ impl Context {
             let mut slot = uncaptured.lock().unwrap_or_else(|p| p.into_inner());
             slot.get_or_insert(error.to_string());
         }));
-        Ok(Self { device, queue, info, limits: required, failure })
+        Ok(Self { device, queue, info, limits: required, timestamps, failure })
     }
 
     /// Whether the adapter is a real GPU rather than a CPU implementation.

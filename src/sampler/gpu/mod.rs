@@ -17,7 +17,10 @@
 
 mod context;
 mod pipeline;
+mod timer;
 pub mod twin;
+
+use std::time::Duration;
 
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
@@ -25,6 +28,7 @@ use wgpu::util::DeviceExt;
 use self::context::Context;
 pub use self::pipeline::{BLOCK, SMALL_POOL_MAX};
 use self::pipeline::{bind, Pipelines};
+use self::timer::PassTimer;
 use super::{Batch, SampleParams, Sampler, Selection};
 use crate::error::Error;
 
@@ -225,12 +229,15 @@ impl GpuSampler {
         (x, count.div_ceil(x))
     }
 
+    /// Samples the pools `range` of `batch` (one sub-batch). With `timed`, also returns the
+    /// GPU time of its sampling passes where the device can measure it.
     fn sample_range(
         &self,
         batch: &Batch,
         params: &SampleParams,
         range: std::ops::Range<usize>,
-    ) -> Result<Selection, Error> {
+        timed: bool,
+    ) -> Result<(Selection, Option<Duration>), Error> {
         let base = batch.offsets[range.start] as usize;
         let end = batch.offsets[range.end] as usize;
         let rewards = &batch.rewards[base..end];
@@ -319,6 +326,12 @@ impl GpuSampler {
         })?;
         let b = &buffers;
         let pl = &self.pipelines;
+        // One pass for the small pools, one per round of the large ones (at most k + 1).
+        let timer = if timed { PassTimer::new(ctx, max_wanted + 2) } else { None };
+        let pass_descriptor = |label| wgpu::ComputePassDescriptor {
+            label: Some(label),
+            timestamp_writes: timer.as_ref().and_then(PassTimer::next_pass),
+        };
 
         // Small pools: every round of every pool in one dispatch.
         ctx.scoped("sampling small pools", || {
@@ -329,7 +342,7 @@ impl GpuSampler {
             );
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
             {
-                let mut pass = encoder.begin_compute_pass(&Default::default());
+                let mut pass = encoder.begin_compute_pass(&pass_descriptor("small pools"));
                 pass.set_pipeline(&pl.small_pool);
                 pass.set_bind_group(0, &group, &[]);
                 let (x, y) = self.grid(pools as u32);
@@ -369,7 +382,7 @@ impl GpuSampler {
                     let mut encoder = ctx.device.create_command_encoder(&Default::default());
                     encoder.clear_buffer(&b.active, 0, None);
                     {
-                        let mut pass = encoder.begin_compute_pass(&Default::default());
+                        let mut pass = encoder.begin_compute_pass(&pass_descriptor("large pools, one round"));
                         for ((pipeline, count), group) in stages.iter().zip(&groups) {
                             pass.set_pipeline(pipeline);
                             pass.set_bind_group(0, group, &[]);
@@ -390,11 +403,32 @@ impl GpuSampler {
 
         let indices = ctx.read_back(&b.out_indices, total_out * 4)?;
         let rounds = ctx.read_back(&b.rounds, pools as u64 * 4)?;
-        Ok(Selection {
+        let gpu_time = timer.map(|t| t.total(ctx)).transpose()?;
+        let selection = Selection {
             indices: bytemuck::cast_slice(&indices).to_vec(),
             offsets: out_offsets,
             rounds: bytemuck::cast_slice(&rounds).to_vec(),
-        })
+        };
+        Ok((selection, gpu_time))
+    }
+
+    /// [`Sampler::sample`], also returning the GPU time of the sampling passes alone (no
+    /// uploads or read-backs), summed over sub-batches: `None` where the device has no
+    /// timestamp queries.
+    pub fn sample_timed(&self, batch: &Batch, params: &SampleParams) -> Result<(Selection, Option<Duration>), Error> {
+        let mut out = Selection::with_capacity(batch.len(), 0);
+        let mut total = Some(Duration::ZERO);
+        for range in self.plan(batch)? {
+            let (part, time) = self.sample_range(batch, params, range, true)?;
+            out.append(&part);
+            total = total.zip(time).map(|(a, b)| a + b);
+        }
+        Ok((out, total))
+    }
+
+    /// Whether [`GpuSampler::sample_timed`] can time the sampling passes on this device.
+    pub fn can_time_passes(&self) -> bool {
+        self.ctx.timestamps
     }
 }
 
@@ -425,7 +459,7 @@ impl Sampler for GpuSampler {
     fn sample(&self, batch: &Batch, params: &SampleParams) -> Result<Selection, Error> {
         let mut out = Selection::with_capacity(batch.len(), 0);
         for range in self.plan(batch)? {
-            let part = self.sample_range(batch, params, range)?;
+            let (part, _) = self.sample_range(batch, params, range, false)?;
             out.append(&part);
         }
         Ok(out)
