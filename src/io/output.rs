@@ -37,6 +37,12 @@ pub fn put_row_head(out: &mut Vec<u8>, data: &[u8], record: &PromptRecord, reser
     }
     put_key(out, "prompt", first);
     out.extend_from_slice(record.prompt.get(data));
+    put_extra_fields(out, data, record, reserved);
+}
+
+/// Appends the row's carried fields (raw, in input order), leaving out those named in
+/// `reserved` (the output's own fields).
+fn put_extra_fields(out: &mut Vec<u8>, data: &[u8], record: &PromptRecord, reserved: &[&str]) {
     for (key, value) in &record.extra {
         let name = &key[1..key.len() - 1];
         if reserved.contains(&name) {
@@ -135,16 +141,7 @@ pub fn write_pair_row(out: &mut Vec<u8>, data: &[u8], record: &PromptRecord, cho
         put_key(out, "id", false);
         out.extend_from_slice(id.raw.get(data));
     }
-    for (key, value) in &record.extra {
-        let name = &key[1..key.len() - 1];
-        if PAIR_FIELDS.contains(&name) {
-            continue;
-        }
-        out.push(b',');
-        out.extend_from_slice(key.as_bytes());
-        out.push(b':');
-        out.extend_from_slice(value.get(data));
-    }
+    put_extra_fields(out, data, record, &PAIR_FIELDS);
     out.extend_from_slice(b"}\n");
 }
 
