@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::hash::Hasher;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -142,6 +142,25 @@ fn sip64(tag: u8, bytes: &[u8]) -> u64 {
     h.finish()
 }
 
+/// Hashes the keys of the prompt map: they are hashes already (see [`key128`]), so their
+/// low 64 bits serve as they are.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    fn write_u128(&mut self, key: u128) {
+        self.0 = key as u64;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 fn key128(tag: u8, bytes: &[u8]) -> u128 {
     let mut tagged = rng::fnv1a64(&[tag]);
     for &b in bytes {
@@ -200,8 +219,8 @@ fn parse_long(
 }
 
 /// The first pass: reads `file` in blocks of about `block_size` bytes, parses the rows on
-/// all cores and groups them by prompt. Memory: 24 bytes per candidate (36 while sorting;
-/// with `hash_texts` 8 more, and a permutation while sorting) and a few dozen per prompt.
+/// all cores and groups them by prompt. Memory: 24 bytes per candidate (48 while grouping;
+/// with `hash_texts` 8 more, 16 while grouping) and a few dozen per prompt.
 pub fn index(file: &File, name: &Path, fields: &LongFields, block_size: usize, hash_texts: bool) -> Result<LongIndex, Error> {
     index_with_progress(file, name, fields, block_size, hash_texts, &|_| {})
 }
@@ -222,11 +241,12 @@ pub fn index_with_progress(
     let spec = fields.spec();
     let mut groups: Vec<Group> = Vec::new();
     let mut prompt_hashes: Vec<u64> = Vec::new();
-    let mut by_key: HashMap<u128, u32> = HashMap::new();
+    let mut by_key: HashMap<u128, u32, BuildHasherDefault<KeyHasher>> = HashMap::default();
     // Candidates in file order, sorted by group at the end.
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut hashes: Vec<u64> = Vec::new();
     let mut bytes = 0u64;
+    let file_len = file.metadata().map(|m| m.len()).unwrap_or(0);
     while let Some(chunk) = reader.next_chunk()? {
         bytes += chunk.data.len() as u64;
         let base = chunk.data.as_ptr() as usize;
@@ -272,19 +292,16 @@ pub fn index_with_progress(
                 hashes.push(row.text_hash);
             }
         }
+        if bytes == chunk.data.len() as u64 && bytes > 0 {
+            // After the first block: room for the whole file at its rows' size, so the
+            // candidates are not copied at each doubling.
+            let expected = (file_len as f64 / bytes as f64 * candidates.len() as f64 * 1.05) as usize;
+            candidates.reserve(expected.saturating_sub(candidates.len()));
+        }
         progress(chunk.data.len() as u64);
     }
     drop(by_key);
-    // A stable sort by group: each pool keeps file order. The text hashes (with --dedup)
-    // follow through a permutation.
-    if hash_texts {
-        let mut order: Vec<u32> = (0..candidates.len() as u32).collect();
-        order.sort_by_key(|&i| candidates[i as usize].group);
-        hashes = order.iter().map(|&i| hashes[i as usize]).collect();
-        candidates = order.iter().map(|&i| candidates[i as usize]).collect();
-    } else {
-        candidates.sort_by_key(|c| c.group);
-    }
+    // Group the candidates, each pool in file order: a counting sort by group.
     let mut starts = vec![0usize; groups.len() + 1];
     for c in &candidates {
         starts[c.group as usize + 1] += 1;
@@ -292,6 +309,18 @@ pub fn index_with_progress(
     for g in 0..groups.len() {
         starts[g + 1] += starts[g];
     }
+    let mut next = starts.clone();
+    let mut grouped = vec![Candidate { offset: 0, len: 0, group: 0, reward: 0.0 }; candidates.len()];
+    let mut grouped_hashes = vec![0u64; hashes.len()];
+    for (i, c) in candidates.iter().enumerate() {
+        let slot = &mut next[c.group as usize];
+        grouped[*slot] = *c;
+        if hash_texts {
+            grouped_hashes[*slot] = hashes[i];
+        }
+        *slot += 1;
+    }
+    let (candidates, hashes) = (grouped, grouped_hashes);
     Ok(LongIndex { groups, candidates, starts, text_hashes: hash_texts.then_some(hashes), bytes })
 }
 
