@@ -16,7 +16,6 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{Seek, SeekFrom};
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -324,6 +323,21 @@ pub fn index_with_progress(
     Ok(LongIndex { groups, candidates, starts, text_hashes: hash_texts.then_some(hashes), bytes })
 }
 
+/// Fills `buf` from `offset` of `file`: a positioned read on Unix, seek and read elsewhere.
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::Read;
+        let mut cursor = file;
+        cursor.seek(SeekFrom::Start(offset))?;
+        cursor.read_exact(buf)
+    }
+}
+
 /// The fields of a long row (read back from [`Group::row`]) besides the layout's own:
 /// (quoted key, raw value span into `text`), in row order.
 pub fn extra_fields(text: &[u8], line: u64, fields: &LongFields) -> Result<Vec<(String, Span)>, Error> {
@@ -353,7 +367,7 @@ pub fn read_spans(file: &File, name: &Path, wanted: &[FileSpan], buf: &mut Vec<u
         }
         let at = buf.len();
         buf.resize(at + (end - first.offset) as usize, 0);
-        file.read_exact_at(&mut buf[at..], first.offset).map_err(|e| Error::io(name, e))?;
+        read_exact_at(file, &mut buf[at..], first.offset).map_err(|e| Error::io(name, e))?;
         for &i in &order[n..m] {
             let start = at as u64 + wanted[i].offset - first.offset;
             out[i] = Span { start: start as u32, end: start as u32 + wanted[i].len };
