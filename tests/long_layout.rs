@@ -245,3 +245,29 @@ fn compressed_long_dumps_give_the_same_output() {
     assert_ne!(failed.code, 0);
     assert!(failed.stderr.contains("l.jsonl.gz"), "{}", failed.stderr);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_long_dump_from_a_named_pipe_is_spilled_and_sampled() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, long) = dumps(40, true, ("prompt", "response", "reward"));
+    let plain = write(dir.path(), "l.jsonl", &long);
+    let fifo = dir.path().join("l.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.map(|s| s.success()).unwrap_or(false) {
+        eprintln!("mkfifo unavailable: skipped");
+        return;
+    }
+    let sample = |path: &std::path::Path| {
+        rso(&["sample", "-q", "--backend", "cpu", "-k", "4", "--on-short", "all", "--layout", "long", path.to_str().unwrap()], b"")
+    };
+    let want = sample(&plain);
+    let writer = {
+        let (fifo, long) = (fifo.clone(), long.clone());
+        std::thread::spawn(move || std::fs::write(fifo, long).unwrap())
+    };
+    let got = sample(&fifo);
+    writer.join().unwrap();
+    assert_eq!(got.code, 0, "{}", got.stderr);
+    assert_eq!(got.stdout, want.stdout);
+}
