@@ -1,13 +1,12 @@
 //! `rso sample` driven through the real binary: output shape, reproducibility, invariance
 //! and every bad-input case.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde_json::Value;
 
 mod common;
-use common::{ok, rso, write};
+use common::{ok, rso, write, write_compressed};
 
 fn rows(text: &str) -> Vec<Value> {
     common::rows(text)
@@ -296,12 +295,7 @@ fn compressed_inputs_give_the_same_output() {
     let text = dump(200);
     let plain = dir.path().join("d.jsonl");
     std::fs::write(&plain, &text).unwrap();
-    let gz = dir.path().join("d.jsonl.gz");
-    let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
-    encoder.write_all(text.as_bytes()).unwrap();
-    encoder.finish().unwrap();
-    let zst = dir.path().join("d.jsonl.zst");
-    std::fs::write(&zst, zstd::encode_all(text.as_bytes(), 1).unwrap()).unwrap();
+    let (gz, zst) = write_compressed(dir.path(), "d.jsonl", &text);
     let want = ok(&["sample", plain.to_str().unwrap(), "-q"], b"");
     assert_eq!(ok(&["sample", gz.to_str().unwrap(), "-q"], b""), want);
     assert_eq!(ok(&["sample", zst.to_str().unwrap(), "-q"], b""), want);

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{rows, rso, write, Lcg};
+use common::{rows, rso, write, write_compressed, Lcg};
 use serde_json::{json, Value};
 
 /// A dump of `prompts` pools (ragged sizes, a few duplicate texts) in both layouts. The
@@ -219,16 +219,10 @@ fn first_row_fields_are_carried_like_wide_fields() {
 
 #[test]
 fn compressed_long_dumps_give_the_same_output() {
-    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let (_, long) = dumps(60, true, ("prompt", "response", "reward"));
     let plain = write(dir.path(), "l.jsonl", &long);
-    let gz = dir.path().join("l.jsonl.gz");
-    let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
-    encoder.write_all(long.as_bytes()).unwrap();
-    encoder.finish().unwrap();
-    let zst = dir.path().join("l.jsonl.zst");
-    std::fs::write(&zst, zstd::encode_all(long.as_bytes(), 1).unwrap()).unwrap();
+    let (gz, zst) = write_compressed(dir.path(), "l.jsonl", &long);
     let sample = |path: &std::path::Path| {
         rso(&["sample", "-q", "--backend", "cpu", "-k", "4", "--on-short", "all", path.to_str().unwrap()], b"")
     };

@@ -53,6 +53,17 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// Writes `text` to `dir` as `NAME.gz` and `NAME.zst`; returns both paths.
+pub fn write_compressed(dir: &Path, name: &str, text: &str) -> (PathBuf, PathBuf) {
+    let gz = dir.join(format!("{name}.gz"));
+    let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
+    encoder.write_all(text.as_bytes()).unwrap();
+    encoder.finish().unwrap();
+    let zst = dir.join(format!("{name}.zst"));
+    std::fs::write(&zst, zstd::encode_all(text.as_bytes(), 1).unwrap()).unwrap();
+    (gz, zst)
+}
+
 /// Parses JSONL output.
 pub fn rows(text: &str) -> Vec<serde_json::Value> {
     text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
