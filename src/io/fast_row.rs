@@ -241,7 +241,10 @@ impl Scanner<'_> {
     fn strings(&mut self) -> Option<Vec<Span>> {
         let mut out = Vec::with_capacity(64);
         self.eat(b'[')?;
-        self.items(b']', |s| Some(out.push(s.string()?.span)))?;
+        self.items(b']', |s| {
+            out.push(s.string()?.span);
+            Some(())
+        })?;
         Some(out)
     }
 
@@ -249,7 +252,10 @@ impl Scanner<'_> {
     fn numbers(&mut self) -> Option<Vec<f64>> {
         let mut out = Vec::with_capacity(64);
         self.eat(b'[')?;
-        self.items(b']', |s| Some(out.push(s.number()?)))?;
+        self.items(b']', |s| {
+            out.push(s.number()?);
+            Some(())
+        })?;
         Some(out)
     }
 

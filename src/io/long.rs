@@ -210,7 +210,7 @@ fn parse_long(
         id,
         prompt: at(prompt),
         prompt_hash: sip64(4, prompt_raw),
-        row: (!row.extra.is_empty()).then(|| FileSpan { offset: file_offset, len: bytes.len() as u32 }),
+        row: (!row.extra.is_empty()).then_some(FileSpan { offset: file_offset, len: bytes.len() as u32 }),
         response: at(response),
         reward,
         text_hash: if hash_texts { text_hash(response_raw) } else { 0 },

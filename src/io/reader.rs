@@ -33,7 +33,7 @@ impl Input {
 
     /// The size in bytes of what the input reads, when known (for progress): not for
     /// standard input, nor for a compressed file (its decompressed size is not).
-    pub fn len(&self) -> Option<u64> {
+    pub fn size(&self) -> Option<u64> {
         match self {
             Input::File(p) if Compression::of(p) == Compression::None => {
                 std::fs::metadata(p).ok().filter(|m| m.is_file()).map(|m| m.len())
@@ -148,8 +148,8 @@ impl Chunk {
     pub fn lines(&self) -> Vec<(u64, &[u8])> {
         let mut out = Vec::new();
         let mut start = 0;
-        let mut number = self.first_line;
-        for end in memchr::memchr_iter(b'\n', &self.data).chain(std::iter::once(self.data.len())) {
+        let ends = memchr::memchr_iter(b'\n', &self.data).chain(std::iter::once(self.data.len()));
+        for (number, end) in (self.first_line..).zip(ends) {
             if end == self.data.len() && start == end {
                 break;
             }
@@ -158,7 +158,6 @@ impl Chunk {
                 line = stripped;
             }
             out.push((number, line));
-            number += 1;
             start = end + 1;
         }
         out

@@ -31,7 +31,7 @@ pub(super) struct ParsedBlock {
 
 pub(super) fn run_wide(job: &SampleJob, sampler: &dyn Sampler, source: Box<dyn Read + Send>) -> Result<Summary, Error> {
     let sink = Sink::create(job.output.as_deref())?;
-    let progress = Progress::new(job.progress, job.input.len());
+    let progress = Progress::new(job.progress, job.input.size());
 
     let (chunk_tx, chunk_rx) = bounded::<Result<Chunk, Error>>(2);
     let (block_tx, block_rx) = bounded::<Result<ParsedBlock, Error>>(1);
