@@ -11,7 +11,7 @@ use serde::de::IgnoredAny;
 use crate::error::Error;
 use crate::io::reader::{ChunkReader, Input};
 use crate::sampler::gpu::GpuSampler;
-use crate::sampler::{rng, Batch, SampleParams, Sampler};
+use crate::sampler::{rng, Batch, SampleParams, Sampler, Selection};
 
 /// A synthetic batch: `prompts` pools of `candidates` Gaussian-ish rewards, keys from the
 /// prompt ordinal. Deterministic for a given `seed`.
@@ -46,10 +46,15 @@ pub fn best_time<T>(repeats: usize, mut f: impl FnMut() -> Result<T, Error>) -> 
     Ok((best, result))
 }
 
-/// Candidates per second of `sampler` on `batch`.
-pub fn sampler_throughput(sampler: &dyn Sampler, batch: &Batch, params: &SampleParams, repeats: usize) -> Result<f64, Error> {
-    let (time, _) = best_time(repeats, || sampler.sample(batch, params))?;
-    Ok(batch.num_candidates() as f64 / time.as_secs_f64())
+/// Candidates per second of `sampler` on `batch`, and its selection.
+pub fn sampler_throughput(
+    sampler: &dyn Sampler,
+    batch: &Batch,
+    params: &SampleParams,
+    repeats: usize,
+) -> Result<(f64, Selection), Error> {
+    let (time, selection) = best_time(repeats, || sampler.sample(batch, params))?;
+    Ok((batch.num_candidates() as f64 / time.as_secs_f64(), selection))
 }
 
 /// Candidates per second of the GPU's sampling passes alone (timestamp queries: no
@@ -104,10 +109,15 @@ pub fn parse_floor(path: &Path, block_size: usize) -> Result<u64, Error> {
 /// A synthetic wide JSONL dump like `gen_dump.py`'s: `prompts` rows with ids, `candidates`
 /// responses each of about `text_len` characters (unicode and escapes included).
 pub fn synthetic_dump(prompts: usize, candidates: usize, text_len: usize) -> String {
+    synthetic_dump_rows(0..prompts, candidates, text_len)
+}
+
+/// The rows `prompts` of [`synthetic_dump`] (the same rows whatever the range's bounds).
+pub fn synthetic_dump_rows(prompts: std::ops::Range<usize>, candidates: usize, text_len: usize) -> String {
     const WORDS: [&str; 12] =
         ["the", "model", "answer", "reward", "ünïcødé", "你好", "\"quoted\"", "back\\slash", "tab\t", "newline\n", "🎲", "policy"];
     let mut out = String::new();
-    for p in 0..prompts {
+    for p in prompts {
         let key = rng::prompt_stream_key(1, p as u64);
         let responses: Vec<String> = (0..candidates as u32)
             .map(|i| {

@@ -14,10 +14,10 @@ fn sampler_table_has_a_rate_per_batch() {
     let out = ok(&["bench", "--no-gpu", "--prompts", "100,400", "--candidates", "20", "--repeats", "1"], b"");
     for first in ["100 x 20", "400 x 20"] {
         let cells = row(&out, first);
-        assert_eq!(cells.len(), 7, "{cells:?}");
+        assert_eq!(cells.len(), 8, "{cells:?}");
         assert!(cells[1].ends_with("M/s") || cells[1].ends_with("G/s"), "{cells:?}");
         assert!(cells[2].ends_with("M/s") || cells[2].ends_with("G/s"), "{cells:?}");
-        assert_eq!(&cells[3..], ["-", "-", "-", "-"], "no GPU column was asked for");
+        assert_eq!(&cells[3..], ["-", "-", "-", "-", "-"], "no GPU column was asked for");
     }
 }
 
@@ -35,4 +35,17 @@ fn io_table_times_a_dump_against_its_floors() {
     }
     let ratio: f64 = cells[5].parse().unwrap();
     assert!(ratio > 0.0, "{cells:?}");
+}
+
+#[test]
+fn write_dump_writes_the_synthetic_dump_that_sample_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("synthetic.jsonl");
+    // More prompts than one write (4096), so the pieces must join up exactly.
+    let args = ["bench", "--write-dump", path.to_str().unwrap(), "--prompts", "5000", "--candidates", "6", "--text-len", "40"];
+    assert_eq!(ok(&args, b""), "");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text, rso::bench::synthetic_dump(5000, 6, 40));
+    let samples = ok(&["sample", "-q", "--backend", "cpu", "-k", "3", path.to_str().unwrap()], b"");
+    assert_eq!(samples.lines().count(), 5000);
 }

@@ -90,7 +90,8 @@ fn bench_prints_the_gpu_columns() {
     assert!(out.contains("| gpu | gpu kernels |"), "{out}");
     let row = out.lines().find(|l| l.starts_with("| 300 x 16 |")).unwrap_or_else(|| panic!("{out}"));
     let cells: Vec<&str> = row.split('|').map(str::trim).filter(|c| !c.is_empty()).collect();
-    assert_eq!(cells.len(), 7, "{row}");
+    assert_eq!(cells.len(), 8, "{row}");
+    assert_eq!(cells[7], "300 of 300 prompts", "{row}");
     // Every rate is a number of candidates per second (the kernel column may be "-" only
     // on a device without timestamp queries, which the header line then says).
     for cell in &cells[1..4] {

@@ -6,15 +6,19 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::backend::gpu_sampler;
-use crate::bench::{best_time, gpu_kernel_throughput, parse_floor, read_floor, sampler_throughput, synthetic_batch};
+use crate::bench::{
+    best_time, gpu_kernel_throughput, parse_floor, read_floor, sampler_throughput, synthetic_batch, synthetic_dump_rows,
+};
+use crate::io::sink::Sink;
 use crate::error::Error;
 use crate::io::reader::Input;
 use crate::pipeline::{run_sample, OnShort, SampleJob};
 use crate::sampler::cpu::CpuSampler;
+use crate::sampler::cross_check::compare;
 use crate::sampler::{SampleParams, Sampler};
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  rso bench\n  rso bench --prompts 1000000 --candidates 64\n  rso bench --input dump.jsonl --skip-sampler")]
+#[command(after_help = "Examples:\n  rso bench\n  rso bench --prompts 1000000 --candidates 64\n  rso bench --input dump.jsonl --skip-sampler\n  rso bench --write-dump dump.jsonl --prompts 10000 --candidates 64 --text-len 200")]
 pub struct BenchArgs {
     /// Batch sizes (prompts) of the sampler comparison, comma-separated.
     #[arg(long, value_delimiter = ',', default_values_t = vec![1_000usize, 10_000, 100_000])]
@@ -39,9 +43,27 @@ pub struct BenchArgs {
     /// Only the I/O table.
     #[arg(long)]
     pub skip_sampler: bool,
+    /// Instead of measuring, write a synthetic wide dump to FILE (the first of --prompts,
+    /// --candidates, responses of --text-len characters with unicode and escapes) for
+    /// trying out `rso sample`.
+    #[arg(long, value_name = "FILE")]
+    pub write_dump: Option<PathBuf>,
+    /// Characters per response in --write-dump's dump.
+    #[arg(long, default_value_t = 0, requires = "write_dump")]
+    pub text_len: usize,
 }
 
 pub fn run(args: BenchArgs) -> Result<(), Error> {
+    if let Some(path) = &args.write_dump {
+        let prompts = args.prompts.first().copied().unwrap_or(1_000);
+        let mut sink = Sink::create(Some(path))?;
+        // A few thousand prompts at a time, so memory stays small for any size.
+        for first in (0..prompts).step_by(4096) {
+            let rows = synthetic_dump_rows(first..prompts.min(first + 4096), args.candidates, args.text_len);
+            sink.write_all(rows.as_bytes())?;
+        }
+        return sink.commit();
+    }
     let params = SampleParams::new(args.num_samples, args.beta)?;
     if !args.skip_sampler {
         sampler_table(&args, &params)?;
@@ -79,21 +101,34 @@ fn sampler_table(args: &BenchArgs, params: &SampleParams) -> Result<(), Error> {
          (upload, sampling, read-back); gpu kernels: the sampling passes alone\n",
         params.num_samples, params.beta, args.repeats
     );
-    println!("| batch | cpu 1 thread | cpu {threads} threads | gpu | gpu kernels | gpu / cpu {threads} threads | gpu kernels / cpu {threads} threads |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| batch | cpu 1 thread | cpu {threads} threads | gpu | gpu kernels | gpu / cpu {threads} threads | gpu kernels / cpu {threads} threads | gpu = cpu |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for &prompts in &args.prompts {
         let batch = synthetic_batch(prompts, args.candidates, 0);
-        let single = one_thread.install(|| sampler_throughput(&cpu, &batch, params, args.repeats))?;
-        let all = sampler_throughput(&cpu, &batch, params, args.repeats)?;
-        let (mut whole, mut kernels) = (None, None);
+        let (single, _) = one_thread.install(|| sampler_throughput(&cpu, &batch, params, args.repeats))?;
+        let (all, reference) = sampler_throughput(&cpu, &batch, params, args.repeats)?;
+        let (mut whole, mut kernels, mut agreement) = (None, None, "-".to_string());
         if let Some(g) = &gpu {
-            whole = Some(sampler_throughput(g, &batch, params, args.repeats)?);
+            let (rate, selection) = sampler_throughput(g, &batch, params, args.repeats)?;
+            whole = Some(rate);
             kernels = gpu_kernel_throughput(g, &batch, params, args.repeats)?;
+            // The GPU's indices against the CPU reference (SPEC.md: near ties only may differ).
+            let report = compare(&batch, params, &reference, &selection);
+            agreement = format!("{} of {} prompts", batch.len() - report.differing.len(), batch.len());
+            if report.near_ties() < report.differing.len() {
+                return Err(Error::Mismatch(format!(
+                    "{prompts} x {}: the GPU differs from the CPU beyond near ties on {} prompts",
+                    args.candidates,
+                    report.differing.len() - report.near_ties()
+                )));
+            }
         }
         let rate = |r: Option<f64>| r.map_or("-".into(), rate_text);
         let ratio = |r: Option<f64>| r.map_or("-".into(), |r| ratio_text(r / all));
         println!(
-            "| {prompts} x {} | {} | {} | {} | {} | {} | {} |",
+            "| {prompts} x {} | {} | {} | {} | {} | {} | {} | {agreement} |",
             args.candidates,
             rate_text(single),
             rate_text(all),
