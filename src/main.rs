@@ -10,6 +10,12 @@ fn main() {
     if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
         std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
     }
+    // Ctrl-C or SIGTERM: delete the output's temporary file (no partial output), exit 130.
+    let _ = ctrlc::set_handler(|| {
+        rso::io::sink::remove_pending();
+        eprintln!("rso: interrupted; no output written");
+        std::process::exit(130);
+    });
     let cli = rso::cli::Cli::parse();
     if let Err(err) = rso::cli::run(cli) {
         if err.is_broken_pipe() {

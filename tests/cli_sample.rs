@@ -373,3 +373,39 @@ fn an_output_in_a_missing_folder_is_named_in_the_error() {
     assert!(run.stderr.contains("out.jsonl") && run.stderr.contains("does not exist"), "{}", run.stderr);
     assert!(!run.stderr.contains(".partial"), "{}", run.stderr);
 }
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_leaves_no_partial_file() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rso"))
+        .args(["sample", "-q", "--backend", "cpu", "--block-size", "1K", "-o", target.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Half the input, then wait with stdin open: the run is under way, its output pending.
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(dump(400).as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let partial = || {
+        std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().ends_with(".partial")).count()
+    };
+    let started = std::time::Instant::now();
+    while partial() == 0 && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(partial(), 1, "the run should be writing its temporary file");
+    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+    assert_eq!(partial(), 0, "the temporary file must be gone");
+    assert!(!target.exists());
+}

@@ -5,13 +5,43 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use std::sync::Mutex;
+
 use crate::error::Error;
 
 pub enum Sink {
     Stdout(BufWriter<io::Stdout>),
     /// A path that is not a regular file (`/dev/null`, a named pipe): written directly.
     Device { writer: BufWriter<File>, path: PathBuf },
-    File { writer: BufWriter<File>, temp: tempfile::TempPath, path: PathBuf },
+    File { writer: BufWriter<File>, temp: tempfile::TempPath, path: PathBuf, _pending: Pending },
+}
+
+/// Temporary output files being written, for [`remove_pending`].
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Registers a temporary output file in [`PENDING`] while it lives.
+pub struct Pending(PathBuf);
+
+impl Pending {
+    fn new(path: &Path) -> Self {
+        PENDING.lock().unwrap_or_else(|p| p.into_inner()).push(path.to_path_buf());
+        Pending(path.to_path_buf())
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        PENDING.lock().unwrap_or_else(|p| p.into_inner()).retain(|p| p != &self.0);
+    }
+}
+
+/// Deletes the temporary files of every output still being written: for an interrupted
+/// run (Ctrl-C, SIGTERM), which ends without unwinding, so no partial file is left behind.
+pub fn remove_pending() {
+    let pending = PENDING.lock().unwrap_or_else(|p| p.into_inner());
+    for path in pending.iter() {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 impl Sink {
@@ -50,7 +80,8 @@ impl Sink {
                     Error::io(p, io::Error::new(e.kind(), message))
                 })?;
                 let (file, temp) = file.into_parts();
-                Ok(Sink::File { writer: BufWriter::with_capacity(1 << 20, file), temp, path: p.to_path_buf() })
+                let pending = Pending::new(&temp);
+                Ok(Sink::File { writer: BufWriter::with_capacity(1 << 20, file), temp, path: p.to_path_buf(), _pending: pending })
             }
         }
     }
@@ -76,7 +107,7 @@ impl Sink {
         match self {
             Sink::Stdout(mut w) => w.flush().map_err(|e| Error::io("<stdout>", e)),
             Sink::Device { mut writer, path } => writer.flush().map_err(|e| Error::io(path, e)),
-            Sink::File { writer, temp, path } => {
+            Sink::File { writer, temp, path, _pending } => {
                 let file = writer.into_inner().map_err(|e| Error::io(&path, e.into_error()))?;
                 file.sync_all().map_err(|e| Error::io(&path, e))?;
                 drop(file);
