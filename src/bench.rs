@@ -5,7 +5,6 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
 use serde::de::IgnoredAny;
 
 use crate::error::Error;
@@ -87,19 +86,13 @@ pub fn parse_floor(path: &Path, block_size: usize) -> Result<u64, Error> {
     let mut reader = ChunkReader::new(input.open()?, input.name(), block_size);
     let mut rows = 0;
     while let Some(chunk) = reader.next_chunk()? {
-        let lines = chunk.lines();
-        let valid: Result<u64, Error> = lines
-            .par_iter()
-            .with_min_len(chunk.lines_per_task(lines.len()))
-            .map(|&(line, text)| {
-                if text.iter().all(u8::is_ascii_whitespace) {
-                    return Ok(0);
-                }
+        let valid: Result<u64, Error> = chunk
+            .parse_rows(|line, text, _| {
                 let text = crate::io::row::utf8_line(text, line)?;
-                serde_json::from_str::<IgnoredAny>(text)
-                    .map(|_| 1)
-                    .map_err(|e| Error::Json { line, message: e.to_string() })
+                serde_json::from_str::<IgnoredAny>(text).map_err(|e| Error::Json { line, message: e.to_string() })
             })
+            .into_iter()
+            .map(|row| row.map(|parsed| parsed.map_or(0, |_| 1)))
             .sum();
         rows += valid?;
     }

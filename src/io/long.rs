@@ -18,7 +18,6 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{Seek, SeekFrom};
 use std::path::Path;
 
-use rayon::prelude::*;
 
 use super::reader::ChunkReader;
 use super::row::{parse_line, Role, RowSpec, Span};
@@ -248,19 +247,9 @@ pub fn index_with_progress(
     let file_len = file.metadata().map(|m| m.len()).unwrap_or(0);
     while let Some(chunk) = reader.next_chunk()? {
         bytes += chunk.data.len() as u64;
-        let base = chunk.data.as_ptr() as usize;
-        let lines = chunk.lines();
-        let rows: Vec<Result<Option<LongRow>, Error>> = lines
-            .par_iter()
-            .with_min_len(chunk.lines_per_task(lines.len()))
-            .map(|&(line_no, text)| {
-                if text.iter().all(u8::is_ascii_whitespace) {
-                    return Ok(None);
-                }
-                let offset = chunk.offset + (text.as_ptr() as usize - base) as u64;
-                parse_long(text, line_no, offset, &spec, fields, hash_texts).map(Some)
-            })
-            .collect();
+        let rows = chunk.parse_rows(|line_no, text, at| {
+            parse_long(text, line_no, chunk.offset + at as u64, &spec, fields, hash_texts)
+        });
         for row in rows {
             let Some(row) = row? else { continue };
             let group = match by_key.get(&row.key) {

@@ -5,6 +5,8 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::error::Error;
 
 /// Where rows come from: a file, or standard input (`-`).
@@ -138,10 +140,31 @@ impl Chunk {
     /// How many of the block's `lines` one parallel task should take: enough for about
     /// 64 KiB of input, so short rows are not split too finely and a block of a few long
     /// rows (long texts) still spreads over the cores.
-    pub fn lines_per_task(&self, lines: usize) -> usize {
+    fn lines_per_task(&self, lines: usize) -> usize {
         const BYTES_PER_TASK: usize = 64 << 10;
         let mean_line = self.data.len() / lines.max(1);
         (BYTES_PER_TASK / mean_line.max(1)).clamp(1, 1024)
+    }
+
+    /// Parses the block's rows on all cores, in tasks of about 64 KiB: `parse(line_no, text,
+    /// at)` for each line that is not blank, `at` being the line's offset in the block.
+    /// Results come in line order; a blank line gives `Ok(None)`.
+    pub fn parse_rows<T: Send>(
+        &self,
+        parse: impl Fn(u64, &[u8], usize) -> Result<T, Error> + Sync,
+    ) -> Vec<Result<Option<T>, Error>> {
+        let base = self.data.as_ptr() as usize;
+        let lines = self.lines();
+        lines
+            .par_iter()
+            .with_min_len(self.lines_per_task(lines.len()))
+            .map(|&(line_no, text)| {
+                if text.iter().all(u8::is_ascii_whitespace) {
+                    return Ok(None);
+                }
+                parse(line_no, text, text.as_ptr() as usize - base).map(Some)
+            })
+            .collect()
     }
 
     /// The block's lines (without '\n' or a trailing '\r'), each with its 1-based number.

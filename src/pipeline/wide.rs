@@ -5,7 +5,6 @@ use std::io::Read;
 use std::thread;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
-use rayon::prelude::*;
 
 use crate::error::Error;
 use crate::io::reader::{Chunk, ChunkReader};
@@ -89,19 +88,7 @@ pub(super) fn parse_stage(job: &SampleJob, spec: &RowSpec, rx: Receiver<Result<C
 
 /// Parses a block's rows on all cores, then numbers them and builds the batch in order.
 pub(super) fn parse_block(job: &SampleJob, spec: &RowSpec, chunk: Chunk, ordinal: &mut u64) -> Result<ParsedBlock, Error> {
-    let base = chunk.data.as_ptr() as usize;
-    let lines = chunk.lines();
-    let parsed: Vec<Result<Option<PromptRecord>, Error>> = lines
-        .par_iter()
-        .with_min_len(chunk.lines_per_task(lines.len()))
-        .map(|&(line_no, text)| {
-            if text.iter().all(u8::is_ascii_whitespace) {
-                return Ok(None);
-            }
-            let at = (text.as_ptr() as usize - base) as u32;
-            parse_wide(text, line_no, at, spec, job.dedup).map(Some)
-        })
-        .collect();
+    let parsed = chunk.parse_rows(|line_no, text, at| parse_wide(text, line_no, at as u32, spec, job.dedup));
     let mut block = ParsedBlock {
         records: Vec::with_capacity(parsed.len()),
         batch: Batch::new(),
@@ -140,7 +127,6 @@ pub(super) fn parse_block(job: &SampleJob, spec: &RowSpec, chunk: Chunk, ordinal
         block.batch.push(record.rewards.iter().map(|&r| r as f32), rng::prompt_stream_key(job.seed, pk));
         block.records.push(record);
     }
-    drop(lines);
     block.chunk = chunk;
     Ok(block)
 }
