@@ -340,15 +340,8 @@ fn a_byte_order_mark_before_the_first_row_is_skipped() {
 #[test]
 fn a_closed_output_pipe_ends_the_run_quietly() {
     use std::io::{BufRead, BufReader, Write};
-    use std::process::{Command, Stdio};
     let input = dump(3000);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rso"))
-        .args(["sample", "--backend", "cpu"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn(&["sample", "--backend", "cpu"]);
     let mut stdin = child.stdin.take().unwrap();
     let feeder = std::thread::spawn(move || {
         let _ = stdin.write_all(input.as_bytes());
@@ -378,16 +371,9 @@ fn an_output_in_a_missing_folder_is_named_in_the_error() {
 #[test]
 fn an_interrupted_run_leaves_no_partial_file() {
     use std::io::Write;
-    use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("out.jsonl");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rso"))
-        .args(["sample", "-q", "--backend", "cpu", "--block-size", "1K", "-o", target.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn(&["sample", "-q", "--backend", "cpu", "--block-size", "1K", "-o", target.to_str().unwrap()]);
     // Half the input, then wait with stdin open: the run is under way, its output pending.
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(dump(400).as_bytes()).unwrap();
@@ -400,7 +386,7 @@ fn an_interrupted_run_leaves_no_partial_file() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     assert_eq!(partial(), 1, "the run should be writing its temporary file");
-    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let killed = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
     let out = child.wait_with_output().unwrap();
     drop(stdin);

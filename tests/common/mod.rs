@@ -14,16 +14,22 @@ pub struct Run {
     pub stderr: String,
 }
 
-/// Runs `rso` with `args`, feeding `stdin` from a thread of its own (so a large input and
-/// a large output cannot block each other).
-pub fn rso(args: &[&str], stdin: impl AsRef<[u8]>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rso"))
+/// Starts `rso` with `args`, its standard streams piped, for tests that talk to it while it
+/// runs.
+pub fn spawn(args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_rso"))
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("run rso");
+        .expect("run rso")
+}
+
+/// Runs `rso` with `args`, feeding `stdin` from a thread of its own (so a large input and
+/// a large output cannot block each other).
+pub fn rso(args: &[&str], stdin: impl AsRef<[u8]>) -> Run {
+    let mut child = spawn(args);
     let mut input = child.stdin.take().unwrap();
     let bytes = stdin.as_ref().to_vec();
     // The command may stop before reading its input (an argument error).
