@@ -29,12 +29,13 @@ pub struct BenchArgs {
     /// Samples per prompt (k).
     #[arg(short = 'k', long = "num-samples", default_value_t = 8)]
     pub num_samples: u32,
+    /// beta of the sampling runs (0: greedy top-k, inf: first k).
     #[arg(long, default_value = "0.5", value_parser = super::parse_beta)]
     pub beta: f32,
     /// Timed runs per measurement (the best is kept).
     #[arg(long, default_value_t = 3)]
     pub repeats: usize,
-    /// Leave out the GPU column.
+    /// Leave out the GPU columns.
     #[arg(long)]
     pub no_gpu: bool,
     /// Also time the I/O path on this dump: read floor, parse floor, `rso sample` (CPU).
