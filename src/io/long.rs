@@ -147,9 +147,7 @@ struct KeyHasher(u64);
 
 impl Hasher for KeyHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        self.0 = rng::fnv1a64_extend(self.0, bytes);
     }
     fn write_u128(&mut self, key: u128) {
         self.0 = key as u64;
@@ -160,11 +158,7 @@ impl Hasher for KeyHasher {
 }
 
 fn key128(tag: u8, bytes: &[u8]) -> u128 {
-    let mut tagged = rng::fnv1a64(&[tag]);
-    for &b in bytes {
-        tagged ^= b as u64;
-        tagged = tagged.wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    let tagged = rng::fnv1a64_extend(rng::fnv1a64(&[tag]), bytes);
     ((tagged as u128) << 64) | sip64(tag, bytes) as u128
 }
 
@@ -208,7 +202,8 @@ fn parse_long(
         key,
         id,
         prompt: at(prompt),
-        prompt_hash: sip64(4, prompt_raw),
+        // Only rows with an id compare prompts; without one the prompt is the key already.
+        prompt_hash: if id.is_some() { sip64(4, prompt_raw) } else { 0 },
         row: (!row.extra.is_empty()).then_some(FileSpan { offset: file_offset, len: bytes.len() as u32 }),
         response: at(response),
         reward,
@@ -329,8 +324,9 @@ fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()
 
 /// The fields of a long row (read back from [`Group::row`]) besides the layout's own:
 /// (quoted key, raw value span into `text`), in row order.
-pub fn extra_fields(text: &[u8], line: u64, fields: &LongFields) -> Result<Vec<(String, Span)>, Error> {
-    let (row, _) = parse_line(text, line, &fields.spec())?;
+/// `spec` is the layout's [`LongFields::spec`].
+pub fn extra_fields(text: &[u8], line: u64, spec: &RowSpec) -> Result<Vec<(String, Span)>, Error> {
+    let (row, _) = parse_line(text, line, spec)?;
     Ok(row.extra)
 }
 
@@ -418,7 +414,7 @@ mod tests {
         let row = index.groups[1].row.unwrap();
         let mut buf = Vec::new();
         let span = read_spans(f.as_file(), f.path(), &[row], &mut buf).unwrap()[0];
-        let extra = extra_fields(span.get(&buf), 2, &LongFields::default()).unwrap();
+        let extra = extra_fields(span.get(&buf), 2, &LongFields::default().spec()).unwrap();
         let got: Vec<(&str, &[u8])> = extra.iter().map(|(k, v)| (k.as_str(), v.shifted(span.start).get(&buf))).collect();
         assert_eq!(got, vec![("\"source\"", &br#"{"model":"x"}"#[..]), ("\"n\"", b"[1]")]);
     }

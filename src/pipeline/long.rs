@@ -11,9 +11,8 @@ use crate::io::sink::Sink;
 use crate::io::{output, PromptRecord, RowId, Span};
 use crate::sampler::{rng, Batch, Sampler, Selection};
 
-use super::format::format_records;
 use super::progress::{Progress, LONG_INDEX_STYLE, LONG_SAMPLE_STYLE};
-use super::summary::{cross_check_batch, summarize};
+use super::summary::finish_batch;
 use super::{OnShort, SampleJob, Summary};
 
 /// Most prompts and candidates sampled together in the long layout.
@@ -135,6 +134,7 @@ pub(super) fn long_records(
     let mut data = Vec::new();
     let spans = long::read_spans(file, name, &wanted, &mut data)?;
     let mut next = spans.into_iter();
+    let spec = fields.spec();
     let mut records = Vec::with_capacity(pools.members.len());
     for (m, (g, kept)) in pools.members.iter().enumerate() {
         let group = &index.groups[*g];
@@ -144,7 +144,7 @@ pub(super) fn long_records(
         let extra = match group.row {
             Some(_) => {
                 let row = next.next().unwrap_or_default();
-                let fields = long::extra_fields(row.get(&data), group.line, fields)?;
+                let fields = long::extra_fields(row.get(&data), group.line, &spec)?;
                 fields.into_iter().map(|(key, value)| (key, value.shifted(row.start))).collect()
             }
             None => Vec::new(),
@@ -182,7 +182,6 @@ pub(super) fn run_long(job: &SampleJob, sampler: &dyn Sampler, file: &File, prog
     let index =
         long::index_with_progress(file, &name, &job.long_fields, job.block_size, job.dedup, &|bytes| progress.advance(bytes))?;
     progress.stage(Some(index.groups.len() as u64), LONG_SAMPLE_STYLE);
-    let k = job.params.num_samples as usize;
     let mut summary = Summary { bytes_read: index.bytes, ..Summary::default() };
     let mut start = 0;
     while start < index.groups.len() {
@@ -197,14 +196,10 @@ pub(super) fn run_long(job: &SampleJob, sampler: &dyn Sampler, file: &File, prog
         let pools = long_pools(job, file, &name, &index, start..end)?;
         let selection = sampler.sample(&pools.batch, &job.params)?;
         let (records, data) = long_records(file, &name, &job.long_fields, &index, &pools, &selection)?;
-        cross_check_batch(job, &pools.batch, &selection, &records, &mut summary)?;
-        summarize(&mut summary, &records, &pools.batch, &selection, k);
+        let rows = finish_batch(job, &pools.batch, &selection, &records, &data, &mut summary)?;
         summary.skipped_short += pools.skipped_short;
         summary.duplicates_dropped += pools.duplicates_dropped;
-        let formatted = format_records(&records, &data, &selection, job.mode);
-        summary.pairs += formatted.pairs;
-        summary.pairs_dropped.add(formatted.dropped);
-        sink.write_all(&formatted.bytes)?;
+        sink.write_all(&rows)?;
         progress.advance((end - start) as u64);
         start = end;
     }

@@ -8,6 +8,7 @@ use crate::pairs::Dropped;
 use crate::sampler::cpu::CpuSampler;
 use crate::sampler::{cross_check, Batch, Sampler, Selection};
 
+use super::format::format_records;
 use super::SampleJob;
 
 /// Counts of a finished run.
@@ -67,7 +68,7 @@ impl PromptDifference {
 
 /// Runs the CPU reference on `batch` and compares it with `selection` (`--cross-check`).
 /// Differences explained by a near tie (SPEC.md) are recorded; any other is an error.
-pub(super) fn cross_check_batch(
+fn cross_check_batch(
     job: &SampleJob,
     batch: &Batch,
     selection: &Selection,
@@ -148,7 +149,25 @@ impl Summary {
     }
 }
 
-pub(super) fn summarize(summary: &mut Summary, records: &[PromptRecord], batch: &Batch, selection: &Selection, k: usize) {
+/// A sampled batch's share of the run, either layout: `--cross-check`, the counts, and its
+/// output rows (formatted from `records`, whose spans point into `data`).
+pub(super) fn finish_batch(
+    job: &SampleJob,
+    batch: &Batch,
+    selection: &Selection,
+    records: &[PromptRecord],
+    data: &[u8],
+    summary: &mut Summary,
+) -> Result<Vec<u8>, Error> {
+    cross_check_batch(job, batch, selection, records, summary)?;
+    summarize(summary, records, batch, selection, job.params.num_samples as usize);
+    let formatted = format_records(records, data, selection, job.mode);
+    summary.pairs += formatted.pairs;
+    summary.pairs_dropped.add(formatted.dropped);
+    Ok(formatted.bytes)
+}
+
+fn summarize(summary: &mut Summary, records: &[PromptRecord], batch: &Batch, selection: &Selection, k: usize) {
     summary.prompts += records.len() as u64;
     summary.candidates += batch.num_candidates() as u64;
     summary.accepted += selection.indices.len() as u64;

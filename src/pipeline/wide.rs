@@ -14,9 +14,8 @@ use crate::io::wide::parse_wide;
 use crate::io::PromptRecord;
 use crate::sampler::{rng, Batch, Sampler};
 
-use super::format::format_records;
 use super::progress::Progress;
-use super::summary::{cross_check_batch, summarize};
+use super::summary::finish_batch;
 use super::{OnShort, SampleJob, Summary};
 
 /// One parsed block: its bytes, its prompts and their batch.
@@ -138,18 +137,13 @@ pub(super) fn sample_stage(
     tx: Sender<(Vec<u8>, u64)>,
     summary: &mut Summary,
 ) -> Result<(), Error> {
-    let k = job.params.num_samples as usize;
     for block in rx {
         let block = block?;
         let selection = sampler.sample(&block.batch, &job.params)?;
-        cross_check_batch(job, &block.batch, &selection, &block.records, summary)?;
-        summarize(summary, &block.records, &block.batch, &selection, k);
+        let rows = finish_batch(job, &block.batch, &selection, &block.records, &block.chunk.data, summary)?;
         summary.skipped_short += block.skipped_short;
         summary.duplicates_dropped += block.duplicates_dropped;
-        let formatted = format_records(&block.records, &block.chunk.data, &selection, job.mode);
-        summary.pairs += formatted.pairs;
-        summary.pairs_dropped.add(formatted.dropped);
-        if tx.send((formatted.bytes, block.chunk.data.len() as u64)).is_err() {
+        if tx.send((rows, block.chunk.data.len() as u64)).is_err() {
             break;
         }
     }

@@ -49,7 +49,11 @@ pub fn seed_key(seed: u64) -> [u32; 2] {
 
 /// FNV-1a, 64-bit, over bytes.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv1a64_extend(0xcbf2_9ce4_8422_2325, bytes)
+}
+
+/// FNV-1a 64 continued over `bytes` from the running hash `hash`.
+pub fn fnv1a64_extend(mut hash: u64, bytes: &[u8]) -> u64 {
     for &b in bytes {
         hash ^= b as u64;
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
