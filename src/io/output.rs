@@ -18,12 +18,10 @@ pub fn put_key(out: &mut Vec<u8>, key: &str, first: bool) {
 
 /// Appends a finite number in shortest round-trip form.
 pub fn put_number(out: &mut Vec<u8>, value: f64) {
-    let mut buffer = ryu_like(value);
-    out.append(&mut buffer);
-}
-
-fn ryu_like(value: f64) -> Vec<u8> {
-    serde_json::to_vec(&value).unwrap_or_else(|_| b"null".to_vec())
+    // Straight into `out`; serde_json cannot fail on an f64 written to a Vec.
+    if serde_json::to_writer(&mut *out, &value).is_err() {
+        out.extend_from_slice(b"null");
+    }
 }
 
 /// Appends the row's id (when present), prompt and carried fields, without the closing `}`.

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::row::{parse_line, ParsedRow, Role, RowSpec, Span};
+use super::row::{parse_line, ParsedRow, Role, RowSpec};
 use super::PromptRecord;
 use crate::error::Error;
 
@@ -131,9 +131,4 @@ fn dedup_responses(record: &mut PromptRecord, line: &[u8], line_no: u64, field: 
         record.positions = Some(positions);
     }
     Ok(())
-}
-
-/// Decodes one raw JSON string span.
-pub fn decode_text(data: &[u8], span: Span) -> String {
-    serde_json::from_slice(span.get(data)).unwrap_or_default()
 }
