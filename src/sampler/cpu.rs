@@ -1,7 +1,8 @@
 //! The CPU reference sampler: SPEC.md section 1 written out, one pool at a time.
 //!
 //! Each GPU stage has its twin here: [`pool_max`] (shaders/pool_max.wgsl) and
-//! [`accept_round`] (shaders/accept.wgsl). [`CpuSampler`] runs pools in parallel with rayon;
+//! [`accept_round`] (one round of shaders/small_pool.wgsl; for large pools, block_count,
+//! block_scan and block_write). [`CpuSampler`] runs pools in parallel with rayon;
 //! the result does not depend on the thread count.
 
 use rayon::prelude::*;

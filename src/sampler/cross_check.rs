@@ -6,6 +6,7 @@
 //! whether some draw along the way was such a near tie; a difference without one points to
 //! a bug.
 
+use super::cpu::pool_max;
 use super::{acceptance_probability, rng, Batch, SampleParams, Sampler, Selection};
 use crate::error::Error;
 
@@ -75,12 +76,9 @@ pub fn cross_check(
 pub fn compare(batch: &Batch, params: &SampleParams, a: &Selection, b: &Selection) -> CrossCheckReport {
     let differing = (0..batch.len())
         .filter(|&p| a.of(p) != b.of(p))
-        .map(|p| Difference {
-            prompt: p,
-            a: a.of(p).to_vec(),
-            b: b.of(p).to_vec(),
-            near_tie: closest_draw(batch.pool(p), batch.keys[p], params) <= 0.0,
-            closest_ulps: closest_raw(batch.pool(p), batch.keys[p], params),
+        .map(|p| {
+            let (margin, closest_ulps) = closest_draw(batch.pool(p), batch.keys[p], params);
+            Difference { prompt: p, a: a.of(p).to_vec(), b: b.of(p).to_vec(), near_tie: margin <= 0.0, closest_ulps }
         })
         .collect();
     CrossCheckReport { prompts: batch.len(), differing }
@@ -100,7 +98,7 @@ fn replay(rewards: &[f32], key: [u32; 2], params: &SampleParams, mut visit: impl
     let mut taken = 0;
     let mut round = 0;
     while taken < wanted {
-        let max = alive.iter().map(|&i| rewards[i as usize]).fold(f32::NEG_INFINITY, f32::max);
+        let max = pool_max(rewards, &alive);
         let mut kept = Vec::with_capacity(alive.len());
         let mut scanned = 0;
         for &i in &alive {
@@ -124,24 +122,19 @@ fn replay(rewards: &[f32], key: [u32; 2], params: &SampleParams, mut visit: impl
     }
 }
 
-/// The smallest (distance - tolerance) over the draws, in ulps: <= 0 means a near tie.
-fn closest_draw(rewards: &[f32], key: [u32; 2], params: &SampleParams) -> f32 {
-    let mut best = f32::INFINITY;
+/// Over the draws along the reference path: the smallest (distance - tolerance), in ulps
+/// (<= 0 means a near tie), and the smallest |u - p| in ulps of p.
+fn closest_draw(rewards: &[f32], key: [u32; 2], params: &SampleParams) -> (f32, f32) {
+    let (mut margin, mut raw) = (f32::INFINITY, f32::INFINITY);
     replay(rewards, key, params, |u, p, x| {
+        let apart = ulps_apart(u, p);
         // Below the smallest normal, GPUs may flush p to 0: u = 0 then decides differently.
         let flushed = u == 0.0 && p > 0.0 && p < f32::MIN_POSITIVE;
         let tolerance = NEAR_TIE_ULPS + 2.0 * if x.is_finite() { x.abs() } else { 0.0 };
-        let margin = if flushed { 0.0 } else { ulps_apart(u, p) - tolerance };
-        best = best.min(margin);
+        margin = margin.min(if flushed { 0.0 } else { apart - tolerance });
+        raw = raw.min(apart);
     });
-    best
-}
-
-/// The smallest |u - p| over the draws, in ulps of p.
-fn closest_raw(rewards: &[f32], key: [u32; 2], params: &SampleParams) -> f32 {
-    let mut best = f32::INFINITY;
-    replay(rewards, key, params, |u, p, _| best = best.min(ulps_apart(u, p)));
-    best
+    (margin, raw)
 }
 
 #[cfg(test)]
@@ -188,6 +181,6 @@ mod tests {
         let reward = u.ln(); // exp(reward - 0) ~ u, within an ulp or two
         let rewards = [reward, 0.0];
         let params = SampleParams::new(1, beta).unwrap();
-        assert!(closest_draw(&rewards, key, &params) <= 0.0);
+        assert!(closest_draw(&rewards, key, &params).0 <= 0.0);
     }
 }
